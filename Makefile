@@ -1,0 +1,39 @@
+# Pathways — every target does its own set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check lint types soak openapi clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## run: install, then route the example referral offline with the shipped directory
+run: $(STAMP)
+	@echo "Routing examples/referral.json with the shipped Cambridgeshire and Peterborough directory:"
+	$(BIN)/pathways route examples/referral.json
+
+## test: install and run every test (SQLite; PostgreSQL too when PATHWAYS_TEST_POSTGRES_URL is set)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## soak: the long property, fuzz and soak variants (CI runs these too)
+soak: $(STAMP)
+	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check graph services tests
+	$(BIN)/ruff format --check graph services tests
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+## check: lint, types and tests
+check: lint types test
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

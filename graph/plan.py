@@ -1,0 +1,635 @@
+"""Planning: which services meet which needs, who leads, and who hands over to whom.
+
+The rules (DESIGN.md §4), in the order the planner applies them:
+
+1. Only services that serve the victim's area and list a need are candidates (indexes).
+2. A candidate is usable for a need when every eligibility check passes for that need, it is not
+   red, the victim did not refuse it, it has not declined or let expire a handover for this
+   victim, and a declared pathway reaches it from where the victim is.
+3. Specialists first: for a need of severity 2+, or any need of a high-risk victim, only usable
+   specialists are allowed when there is one.
+4. Continuity: when a service the victim already works with is allowed for a need, only the
+   current services are allowed for it.
+5. Cover every need with the cheapest set of services (each service costs the same, amber costs
+   more, each day along the pathway costs a little); ties go to the set whose sorted ids sort
+   first, so the same inputs always give the same plan.
+6. The lead is the chosen service meeting the highest-ranked need (case-owning needs first; a
+   high-risk victim's advocacy specialist before all), then the most severe.
+7. The handover tree follows declared pathways from where the victim is (the entry node, or the
+   current providers on a reassessment), cheapest first, preferring the lead as the sender.
+
+Without consent to share, every handover is a signpost (the victim refers themselves), so the
+plan starts from ``entry:self``.
+
+>>> import datetime as dt
+>>> from graph.codec import load_directory, referral_from_dict
+>>> from graph.build import build_graph
+>>> g = build_graph(load_directory())
+>>> body = {"source": {"kind": "police"},
+...         "victim": {"age": 34, "area": "E07000008", "consent_to_share": True},
+...         "incident": {"kind": "domestic_abuse", "reported_to_police": True},
+...         "assessment": {"dash_score": 16, "needs": {"domestic_abuse_advocacy": 3}}}
+>>> now = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
+>>> make_plan(g, referral_from_dict(body, today=now.date()), now=now).lead
+'idva-cambridgeshire'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from .build import PathwayGraph
+from .eligibility import Context, Verdict, check, context, needs_to_meet
+from .model import (
+    CurrentHandover,
+    Explanation,
+    Plan,
+    PlannedHandover,
+    Referral,
+    Rejection,
+    Service,
+    UnmetNeed,
+)
+from .vocabulary import (
+    ENTRY_POLICE,
+    ENTRY_SELF,
+    OPEN_STATUSES,
+    CapacityStatus,
+    Check,
+    HandoverMode,
+    HandoverStatus,
+    IncidentKind,
+    Need,
+    RiskLevel,
+    Severity,
+    Sex,
+    SourceKind,
+    VictimRole,
+)
+
+LONDON = ZoneInfo("Europe/London")
+STALE_AFTER = dt.timedelta(hours=24)
+"""Capacity figures older than this are treated as unknown (amber)."""
+
+SERVICE_COST = 1000
+AMBER_COST = 400
+DAY_COST = 100
+TARGETING_BONUS = 10
+"""Up to this much off per dimension (age, incident kinds, victim roles, sexes) in which a
+service is aimed at fewer people: the service made for this victim wins a tie (e.g. the older
+victims' service over the general one for a 72-year-old). Always less than half a day."""
+SEARCH_LIMIT = 20_000
+"""Set-cover search nodes before the planner falls back to a greedy cover."""
+
+LEAD_ORDER_HIGH: tuple[Need, ...] = (
+    Need.DOMESTIC_ABUSE_ADVOCACY,
+    Need.SEXUAL_VIOLENCE_ADVOCACY,
+    Need.HATE_CRIME_ADVOCACY,
+    Need.YOUNG_VICTIM_SUPPORT,
+    Need.BEREAVEMENT_SUPPORT,
+    Need.MENTAL_HEALTH_CRISIS,
+    Need.REFUGE,
+    Need.EMOTIONAL_SUPPORT,
+    Need.INFORMATION_RIGHTS,
+    Need.PRACTICAL_SUPPORT,
+)
+"""Who owns the case of a high-risk victim: the advocate for the harm that makes the risk."""
+
+LEAD_ORDER_OTHER: tuple[Need, ...] = (
+    Need.SEXUAL_VIOLENCE_ADVOCACY,
+    Need.YOUNG_VICTIM_SUPPORT,
+    Need.BEREAVEMENT_SUPPORT,
+    Need.HATE_CRIME_ADVOCACY,
+    Need.EMOTIONAL_SUPPORT,
+    Need.INFORMATION_RIGHTS,
+    Need.PRACTICAL_SUPPORT,
+    Need.DOMESTIC_ABUSE_ADVOCACY,
+    Need.MENTAL_HEALTH_CRISIS,
+    Need.REFUGE,
+)
+"""Who owns the case otherwise: victim support services before single-issue ones."""
+
+ACTIVE_STATUSES = frozenset({HandoverStatus.ACCEPTED, HandoverStatus.IN_PROGRESS})
+"""The victim is with a provider once it has accepted."""
+
+ENTRY_NAMES = {ENTRY_POLICE: "the referrer", ENTRY_SELF: "the victim (self-referral)"}
+
+
+def local_date(now: dt.datetime) -> dt.date:
+    """The calendar day in England at ``now`` (an aware datetime)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(LONDON).date()
+
+
+def effective_capacity(service: Service, now: dt.datetime) -> tuple[CapacityStatus, bool]:
+    """The status the planner uses, and whether the figures are stale (> 24 h or unknown).
+
+    Red stays red; stale green counts as amber (unknown).
+    """
+    cap = service.capacity
+    stale = cap.updated is None or now - cap.updated > STALE_AFTER
+    if cap.status is CapacityStatus.RED:
+        return CapacityStatus.RED, stale
+    if stale:
+        return CapacityStatus.AMBER, True
+    return cap.status, False
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """Cheapest way to a service: total days, and the nodes from the source to it."""
+
+    days: float
+    path: tuple[str, ...]
+
+
+class _Planner:
+    """One planning run. Private: use ``make_plan``."""
+
+    def __init__(
+        self,
+        graph: PathwayGraph,
+        referral: Referral,
+        *,
+        now: dt.datetime,
+        current: Sequence[CurrentHandover],
+    ) -> None:
+        self.graph = graph
+        self.now = now
+        self.ctx: Context = context(referral, as_of=local_date(now))
+        victim = referral.victim
+        self.consent = victim.consent_to_share
+        self.mode = HandoverMode.WARM if self.consent else HandoverMode.SIGNPOST
+        self.entry = (
+            ENTRY_SELF if referral.source is SourceKind.SELF or not self.consent else ENTRY_POLICE
+        )
+        self.open = {h.service_id: h for h in current if h.status in OPEN_STATUSES}
+        self.declined = {
+            h.service_id
+            for h in current
+            if h.status in (HandoverStatus.DECLINED, HandoverStatus.EXPIRED)
+            and h.service_id not in self.open
+        }
+        self.current_lead = next((h.service_id for h in current if h.lead and h.service_id in
+                                  self.open), None)
+        self.active = sorted(
+            sid for sid, h in self.open.items() if h.status in ACTIVE_STATUSES
+        )
+        self.high_risk = self.ctx.risk_level is RiskLevel.HIGH
+        self._victim_verdicts: dict[str, Verdict] = {}
+        self._capacity: dict[str, tuple[CapacityStatus, bool]] = {}
+
+    # ----------------------------------------------------------------- checks
+
+    def capacity(self, sid: str) -> tuple[CapacityStatus, bool]:
+        cached = self._capacity.get(sid)
+        if cached is None:
+            cached = self._capacity[sid] = effective_capacity(self.graph.services[sid], self.now)
+        return cached
+
+    def blocked(self, sid: str) -> tuple[Check, ...]:
+        """Failures that have nothing to do with eligibility rules."""
+        out: list[Check] = []
+        if self.capacity(sid)[0] is CapacityStatus.RED:
+            out.append(Check.CAPACITY)
+        if sid in self.ctx.referral.victim.refused_services:
+            out.append(Check.REFUSED)
+        if sid in self.declined:
+            out.append(Check.DECLINED)
+        return tuple(out)
+
+    def victim_verdict(self, sid: str) -> Verdict:
+        v = self._victim_verdicts.get(sid)
+        if v is None:
+            v = self._victim_verdicts[sid] = check(self.graph.services[sid], self.ctx)
+        return v
+
+    def usable(self, sid: str) -> bool:
+        """May this service work with the victim at all (for any need)?"""
+        return not self.victim_verdict(sid).failed and not self.blocked(sid)
+
+    # ----------------------------------------------------------------- reach
+
+    def reach(self) -> dict[str, _Reach]:
+        """Cheapest pathways from where the victim is to every usable service in their area.
+
+        Sources are the entry node and the providers the victim is with now (distance 0). On a
+        tie the path from the current lead wins, then other current providers, then the entry.
+        """
+        area_services = set(self.graph.in_area(self.ctx.referral.victim.area))
+        usable = {sid for sid in area_services if self.usable(sid)}
+        sources: list[str] = []
+        if self.current_lead in self.active:
+            sources.append(self.current_lead)
+        sources.extend(sid for sid in self.active if sid != self.current_lead)
+        sources.append(self.entry)
+        heap: list[tuple[float, int, tuple[str, ...]]] = [
+            (0.0, rank, (src,)) for rank, src in enumerate(sources)
+        ]
+        heapq.heapify(heap)
+        best: dict[str, _Reach] = {}
+        while heap:
+            days, rank, path = heapq.heappop(heap)
+            node = path[-1]
+            if node in best:
+                continue
+            best[node] = _Reach(days, path)
+            for target, step in self.graph.successors(node):
+                if target in usable and target not in best:
+                    heapq.heappush(heap, (days + step, rank, (*path, target)))
+        return best
+
+    # ----------------------------------------------------------------- the plan
+
+    def run(self) -> Plan:
+        reach = self.reach()
+        needs = needs_to_meet(self.ctx)
+        assessment = self.ctx.referral.assessment
+        area = self.ctx.referral.victim.area
+
+        allowed: dict[Need, list[str]] = {}
+        rejections: dict[Need, list[Rejection]] = {}
+        need_verdicts: dict[tuple[str, Need], Verdict] = {}
+        for need in needs:
+            usable_here: list[str] = []
+            rejected: list[Rejection] = []
+            for sid in self.graph.candidates(need, area):
+                service = self.graph.services[sid]
+                verdict = check(service, self.ctx, need)
+                need_verdicts[(sid, need)] = verdict
+                failed = list(verdict.failed) + list(self.blocked(sid))
+                if not failed and sid not in reach:
+                    direct = check(service, self.ctx, need, self_referral=True)
+                    self_only = self.entry == ENTRY_SELF and not self.active
+                    failed.append(
+                        Check.SELF_REFERRAL
+                        if self_only and Check.SELF_REFERRAL in direct.failed
+                        else Check.PATHWAY
+                    )
+                if failed:
+                    rejected.append(Rejection(sid, _unique_checks(failed)))
+                else:
+                    usable_here.append(sid)
+            strict = assessment.severity(need) >= Severity.MODERATE or self.high_risk
+            specialists = [s for s in usable_here if need in self.graph.services[s].specialisms]
+            options = specialists if strict and specialists else usable_here
+            continuing = [s for s in options if s in self.open]
+            allowed[need] = continuing or options
+            rejections[need] = rejected
+
+        cost = {
+            sid: self.cost(sid, reach[sid])
+            for sids in allowed.values()
+            for sid in sids
+        }
+        chosen = _cover([n for n in needs if allowed[n]], allowed, cost)
+        assigned = self.assign(needs, allowed, chosen, cost)
+        lead = self.choose_lead(assigned, cost)
+        parents = self.tree(assigned, lead, reach)
+
+        handovers = self.handovers(assigned, parents, lead, reach, allowed, rejections,
+                                   need_verdicts)
+        unmet = tuple(
+            UnmetNeed(need=n, severity=assessment.severity(n), reasons=tuple(rejections[n]))
+            for n in needs
+            if not allowed[n]
+        )
+        return Plan(
+            directory_version=self.graph.version,
+            entry=self.entry,
+            lead=lead,
+            mode=self.mode,
+            handovers=handovers,
+            unmet=unmet,
+        )
+
+    def cost(self, sid: str, reach: _Reach) -> int:
+        status, _ = self.capacity(sid)
+        return (
+            SERVICE_COST
+            + (AMBER_COST if status is CapacityStatus.AMBER else 0)
+            + round(reach.days * DAY_COST)
+            - round(TARGETING_BONUS * targeting(self.graph.services[sid]))
+        )
+
+    def assign(
+        self,
+        needs: Sequence[Need],
+        allowed: Mapping[Need, Sequence[str]],
+        chosen: Iterable[str],
+        cost: Mapping[str, int],
+    ) -> dict[str, tuple[Need, ...]]:
+        """Give each need to one chosen service: a specialist, then the cheapest, then by id."""
+        chosen_set = set(chosen)
+        out: dict[str, list[Need]] = {}
+        for need in needs:
+            options = [s for s in allowed[need] if s in chosen_set]
+            if not options:
+                continue
+            best = min(
+                options,
+                key=lambda s: (need not in self.graph.services[s].specialisms, cost[s], s),
+            )
+            out.setdefault(best, []).append(need)
+        return {sid: tuple(ns) for sid, ns in sorted(out.items())}
+
+    def choose_lead(
+        self, assigned: Mapping[str, tuple[Need, ...]], cost: Mapping[str, int]
+    ) -> str | None:
+        if not assigned:
+            return None
+        order = LEAD_ORDER_HIGH if self.high_risk else LEAD_ORDER_OTHER
+        rank = {n: i for i, n in enumerate(order)}
+        severity = self.ctx.referral.assessment.severity
+
+        def key(sid: str) -> tuple[int, int, bool, int, str]:
+            needs = assigned[sid]
+            return (
+                min(rank.get(n, len(order)) for n in needs),
+                -max(severity(n) for n in needs),
+                sid != self.current_lead,
+                cost[sid],
+                sid,
+            )
+
+        return min(assigned, key=key)
+
+    def tree(
+        self, assigned: Mapping[str, tuple[Need, ...]], lead: str | None, reach: Mapping[str, _Reach]
+    ) -> dict[str, tuple[str, float]]:
+        """Parent and tree distance of every service in the plan, coordinators included."""
+        rank: dict[str, int] = {}
+        if self.current_lead in self.active:
+            rank[self.current_lead] = 0
+        if lead is not None:
+            rank.setdefault(lead, 1)
+        for sid in self.active:
+            rank.setdefault(sid, 2)
+        placed: dict[str, float] = {self.entry: 0.0}
+        placed.update({sid: 0.0 for sid in self.active})
+        parents: dict[str, tuple[str, float]] = {}
+
+        def place(sid: str) -> None:
+            options = [
+                (placed[p] + days, rank.get(p, 3 if p != self.entry else 4), p)
+                for p, days in (
+                    (p, self.graph.pathway_days(p, sid)) for p in placed if p != sid
+                )
+                if days is not None
+            ]
+            if options:
+                dist, _, parent = min(options)
+            else:
+                # No pathway from anyone already in the plan: go the cheapest way, and bring
+                # in the services along it as coordinators.
+                path = reach[sid].path
+                for hop in path[1:-1]:
+                    if hop not in placed:
+                        place(hop)
+                parent = path[-2]
+                dist = placed[parent] + (self.graph.pathway_days(parent, sid) or 0.0)
+            parents[sid] = (parent, dist)
+            placed[sid] = dist
+
+        # A handover already under way keeps its sender.
+        for sid in sorted(s for s in assigned if s in self.open):
+            parents[sid] = (self.open[sid].from_node, 0.0)
+            placed[sid] = 0.0
+        for sid in sorted(assigned, key=lambda s: (reach[s].days, s)):
+            if sid not in parents:
+                place(sid)
+        return parents
+
+    def handovers(
+        self,
+        assigned: Mapping[str, tuple[Need, ...]],
+        parents: Mapping[str, tuple[str, float]],
+        lead: str | None,
+        reach: Mapping[str, _Reach],
+        allowed: Mapping[Need, Sequence[str]],
+        rejections: Mapping[Need, Sequence[Rejection]],
+        need_verdicts: Mapping[tuple[str, Need], Verdict],
+    ) -> tuple[PlannedHandover, ...]:
+        out: list[PlannedHandover] = []
+        for sid in _tree_order(parents, lead):
+            parent, _ = parents[sid]
+            needs = assigned.get(sid, ())
+            service = self.graph.services[sid]
+            role = "lead" if sid == lead else "support" if needs else "coordinator"
+            passed: set[Check] = set()
+            confirm: set[Check] = set()
+            verdicts = [need_verdicts[(sid, n)] for n in needs] or [self.victim_verdict(sid)]
+            for v in verdicts:
+                passed |= set(v.passed)
+                confirm |= set(v.confirm)
+            passed |= {Check.CAPACITY, Check.PATHWAY}
+            if self.ctx.referral.victim.refused_services:
+                passed.add(Check.REFUSED)
+            status, stale = self.capacity(sid)
+            path = _tree_path(sid, parents)
+            alternatives = sorted(
+                {s for n in needs for s in allowed[n] if s not in assigned}
+            )
+            rejected = _merge_rejections(r for n in needs for r in rejections[n])
+            if sid in self.open:
+                current_status = self.open[sid].status
+            elif parent == self.entry or parent in self.active:
+                current_status = HandoverStatus.REQUESTED
+            else:
+                current_status = HandoverStatus.PROPOSED
+            out.append(
+                PlannedHandover(
+                    service_id=sid,
+                    from_node=parent,
+                    needs=needs,
+                    mode=self.mode,
+                    status=current_status,
+                    lead=sid == lead,
+                    explanation=Explanation(
+                        role=role,
+                        needs_met=needs,
+                        specialist_for=tuple(n for n in needs if n in service.specialisms),
+                        passed=_unique_checks(passed),
+                        confirm=_unique_checks(confirm - passed),
+                        path=path,
+                        capacity=status,
+                        capacity_stale=stale,
+                        continuity=sid in self.open,
+                        alternatives=tuple(alternatives),
+                        rejected=rejected,
+                        summary=self.summary(service, role, needs, parent, status, stale),
+                    ),
+                )
+            )
+        return tuple(out)
+
+    def summary(
+        self,
+        service: Service,
+        role: str,
+        needs: Sequence[Need],
+        parent: str,
+        status: CapacityStatus,
+        stale: bool,
+    ) -> str:
+        severity = self.ctx.referral.assessment.severity
+        parts: list[str] = []
+        if role == "lead":
+            parts.append(f"{service.name} leads the case.")
+        elif role == "coordinator":
+            parts.append(f"{service.name} passes the victim on along a declared pathway.")
+        if needs:
+            met = ", ".join(
+                _need_words(n)
+                + (" (specialist)" if n in service.specialisms else "")
+                + f" — {_SEVERITY_WORDS[severity(n)]}"
+                for n in needs
+            )
+            parts.append(f"Meets: {met}.")
+        sender = (
+            ENTRY_NAMES.get(parent)
+            or getattr(self.graph.services.get(parent), "name", None)
+            or parent
+        )
+        verb = "signposted by" if self.mode is HandoverMode.SIGNPOST else "handed over by"
+        parts.append(f"{verb.capitalize()} {sender}.")
+        if status is CapacityStatus.AMBER:
+            parts.append(
+                "Capacity not confirmed in the last 24 hours."
+                if stale
+                else "Has a waiting list (amber)."
+            )
+        if service.id in self.open:
+            parts.append("The victim already works with this service.")
+        return " ".join(parts)
+
+
+def targeting(service: Service) -> float:
+    """How narrowly a service is aimed, from 0 (anyone) to 4: one point per dimension (age,
+    incident kinds, victim roles, sexes), less the share of that dimension it still takes."""
+    e = service.eligibility
+    score = 0.0
+    if e.min_age is not None or e.max_age is not None:
+        score += 1 - ((e.max_age if e.max_age is not None else 120) - (e.min_age or 0)) / 121
+    for chosen, universe in (
+        (e.incident_kinds, len(IncidentKind)),
+        (e.victim_roles, len(VictimRole)),
+        (e.sexes, len(Sex)),
+    ):
+        if chosen is not None:
+            score += 1 - len(chosen) / universe
+    return score
+
+
+_SEVERITY_WORDS = {
+    Severity.NONE: "no need",
+    Severity.LOW: "low",
+    Severity.MODERATE: "moderate",
+    Severity.HIGH: "high",
+}
+
+
+def _need_words(need: Need) -> str:
+    return need.value.replace("_", " ")
+
+
+_CHECK_ORDER = {c: i for i, c in enumerate(Check)}
+
+
+def _unique_checks(checks: Iterable[Check]) -> tuple[Check, ...]:
+    return tuple(sorted(set(checks), key=_CHECK_ORDER.__getitem__))
+
+
+def _merge_rejections(rejections: Iterable[Rejection]) -> tuple[Rejection, ...]:
+    merged: dict[str, set[Check]] = {}
+    for r in rejections:
+        merged.setdefault(r.service_id, set()).update(r.failed)
+    return tuple(Rejection(sid, _unique_checks(f)) for sid, f in sorted(merged.items()))
+
+
+def _tree_path(sid: str, parents: Mapping[str, tuple[str, float]]) -> tuple[str, ...]:
+    path = [sid]
+    seen = {sid}
+    node = sid
+    while node in parents:
+        node = parents[node][0]
+        if node in seen:  # defensive: a tree has no cycles
+            break
+        seen.add(node)
+        path.append(node)
+    return tuple(reversed(path))
+
+
+def _tree_order(parents: Mapping[str, tuple[str, float]], lead: str | None) -> list[str]:
+    """Services in the order a reader follows the tree: by depth, the lead first, then by
+    distance and id."""
+    return sorted(
+        parents, key=lambda s: (len(_tree_path(s, parents)), s != lead, parents[s][1], s)
+    )
+
+
+def _cover(
+    needs: Sequence[Need], allowed: Mapping[Need, Sequence[str]], cost: Mapping[str, int]
+) -> tuple[str, ...]:
+    """The cheapest set of services covering ``needs``; ties go to the smaller sorted id tuple.
+
+    Branch and bound over the first uncovered need; falls back to a greedy cover past
+    ``SEARCH_LIMIT`` search nodes (deterministic either way).
+    """
+    covers: dict[str, frozenset[Need]] = {}
+    for need in needs:
+        for sid in allowed[need]:
+            covers[sid] = covers.get(sid, frozenset()) | {need}
+    best: tuple[int, tuple[str, ...]] | None = None
+    nodes = 0
+
+    def search(uncovered: frozenset[Need], chosen: tuple[str, ...], total: int) -> None:
+        nonlocal best, nodes
+        nodes += 1
+        if best is not None and total > best[0]:
+            return
+        if not uncovered:
+            key = (total, tuple(sorted(chosen)))
+            if best is None or key < best:
+                best = key
+            return
+        if nodes > SEARCH_LIMIT:
+            return
+        need = next(n for n in needs if n in uncovered)
+        for sid in sorted(allowed[need], key=lambda s: (cost[s], s)):
+            search(uncovered - covers[sid], (*chosen, sid), total + cost[sid])
+
+    search(frozenset(needs), (), 0)
+    if best is not None:
+        return best[1]
+    uncovered = set(needs)
+    chosen: list[str] = []
+    while uncovered:
+        sid = min(
+            covers,
+            key=lambda s: (-len(covers[s] & uncovered) / cost[s], s),
+        )
+        chosen.append(sid)
+        uncovered -= covers[sid]
+    return tuple(sorted(chosen))
+
+
+def make_plan(
+    graph: PathwayGraph,
+    referral: Referral,
+    *,
+    now: dt.datetime,
+    current: Sequence[CurrentHandover] = (),
+) -> Plan:
+    """Plan the victim's support from a directory graph.
+
+    ``now`` (timezone-aware) fixes the day for incident ages and how fresh capacity is.
+    ``current`` is the case so far (for re-planning): current providers are kept where they
+    still fit, and services that declined or let a handover expire are not used again.
+    """
+    return _Planner(graph, referral, now=now, current=current).run()
