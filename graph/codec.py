@@ -28,6 +28,7 @@ from .model import (
     Directory,
     Eligibility,
     Explanation,
+    ImpliedNeed,
     Incident,
     Pathway,
     Plan,
@@ -614,6 +615,10 @@ def unmet_to_dict(u: UnmetNeed) -> dict[str, Any]:
     }
 
 
+def implied_to_dict(i: ImpliedNeed) -> dict[str, Any]:
+    return {"need": i.need.value, "severity": int(i.severity), "reason": i.reason}
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return {
         "directory_version": plan.directory_version,
@@ -622,6 +627,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "mode": plan.mode.value,
         "handovers": [handover_to_dict(h) for h in plan.handovers],
         "unmet": [unmet_to_dict(u) for u in plan.unmet],
+        "implied_needs": [implied_to_dict(i) for i in plan.implied],
     }
 
 

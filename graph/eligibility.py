@@ -21,34 +21,111 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .model import Eligibility, Referral, RiskAssessment, Service
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from .model import Eligibility, ImpliedNeed, Referral, RiskAssessment, Service
 from .risk import assess_risk
-from .vocabulary import Check, Need, RiskLevel, Severity, Sex
+from .vocabulary import (
+    MARAC_INCIDENTS,
+    Check,
+    IncidentKind,
+    Need,
+    RiskFlag,
+    RiskLevel,
+    Severity,
+    Sex,
+    VictimRole,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """A referral with what is derived from it once: risk, the date, days since the incident."""
+    """A referral with what is derived from it once: risk, the date, days since the incident,
+    and the needs to meet (the assessment's, plus those the rules imply)."""
 
     referral: Referral
     risk: RiskAssessment
     as_of: dt.date
     days_since_incident: int | None
+    needs: Mapping[Need, Severity]
+    implied: tuple[ImpliedNeed, ...]
 
     @property
     def risk_level(self) -> RiskLevel:
         return self.risk.level
+
+    def severity(self, need: Need) -> Severity:
+        return self.needs.get(need, Severity.NONE)
+
+
+ACUTE_SEXUAL_VIOLENCE_DAYS = 7
+"""Forensic medical care is offered within this many days of a sexual assault."""
+
+
+def implied_needs(
+    referral: Referral, risk: RiskAssessment, days_since_incident: int | None
+) -> tuple[ImpliedNeed, ...]:
+    """Needs the routing rules call for even when the assessment leaves them out.
+
+    A need the assessment names (even at severity 0: the victim does not want it) is never
+    overridden; one it leaves out is added when:
+
+    - domestic or honour-based abuse at high risk: ``domestic_abuse_advocacy`` 3 (an IDVA leads);
+    - sexual violence: ``sexual_violence_advocacy`` 2, and within 7 days ``forensic_medical`` 3;
+    - homicide, for the bereaved (indirect victims or the ``bereaved`` flag), and a road
+      collision with the ``bereaved`` flag: ``bereavement_support`` 2;
+    - a victim under 18: ``young_victim_support`` 1 (the young victims service takes part).
+
+    >>> import datetime as dt
+    >>> from graph.model import Assessment, Incident, Victim
+    >>> from graph.vocabulary import IncidentKind, SourceKind
+    >>> r = Referral(SourceKind.POLICE, Victim(area="E07000008", age=15),
+    ...              Incident(IncidentKind.SEXUAL_VIOLENCE), Assessment())
+    >>> [(i.need.value, int(i.severity)) for i in context(r, as_of=dt.date(2026, 1, 1)).implied]
+    [('sexual_violence_advocacy', 2), ('young_victim_support', 1)]
+    """
+    given = referral.assessment.needs
+    kind = referral.incident.kind
+    victim = referral.victim
+    flags = referral.assessment.flags
+    out: list[ImpliedNeed] = []
+
+    def add(need: Need, severity: Severity, reason: str) -> None:
+        if need not in given:
+            out.append(ImpliedNeed(need, severity, reason))
+
+    if kind in MARAC_INCIDENTS and risk.level is RiskLevel.HIGH:
+        add(Need.DOMESTIC_ABUSE_ADVOCACY, Severity.HIGH, "high-risk domestic abuse: an IDVA leads")
+    if kind is IncidentKind.SEXUAL_VIOLENCE:
+        add(Need.SEXUAL_VIOLENCE_ADVOCACY, Severity.MODERATE, "sexual violence: an ISVA supports")
+        if days_since_incident is not None and days_since_incident <= ACUTE_SEXUAL_VIOLENCE_DAYS:
+            add(Need.FORENSIC_MEDICAL, Severity.HIGH, "sexual violence within 7 days: the SARC")
+    bereaved = RiskFlag.BEREAVED in flags
+    if (kind is IncidentKind.HOMICIDE and (bereaved or victim.role is VictimRole.INDIRECT)) or (
+        kind is IncidentKind.ROAD_TRAFFIC_COLLISION and bereaved
+    ):
+        add(Need.BEREAVEMENT_SUPPORT, Severity.MODERATE, "bereaved by the incident")
+    if victim.age is not None and victim.age < 18:
+        add(Need.YOUNG_VICTIM_SUPPORT, Severity.LOW, "under 18: the young victims service")
+    return tuple(sorted(out, key=lambda i: i.need))
 
 
 def context(referral: Referral, *, as_of: dt.date) -> Context:
     """Derive once what every check needs. ``as_of`` is the day the referral is planned."""
     occurred = referral.incident.occurred_on
     days = (as_of - occurred).days if occurred is not None else None
+    risk = assess_risk(referral, as_of=as_of)
+    implied = implied_needs(referral, risk, days)
+    needs = dict(referral.assessment.needs)
+    needs.update({i.need: i.severity for i in implied})
     return Context(
         referral=referral,
-        risk=assess_risk(referral, as_of=as_of),
+        risk=risk,
         as_of=as_of,
         days_since_incident=days,
+        needs=MappingProxyType(dict(sorted(needs.items()))),
+        implied=implied,
     )
 
 
@@ -66,9 +143,18 @@ class Verdict:
 
 
 def _evaluate(
-    e: Eligibility, ctx: Context, need: Need | None, self_referral: bool
+    e: Eligibility,
+    ctx: Context,
+    service_needs: tuple[Need, ...],
+    need: Need | None,
+    self_referral: bool,
 ) -> tuple[set[Check], set[Check], set[Check]]:
-    """Return (failed, confirm, passed) for one eligibility block."""
+    """Return (failed, confirm, passed) for one eligibility block.
+
+    Severity bands: ``min_severity`` is about the victim (some need the service meets is at
+    least that severe: "for moderate or high needs"), so it applies with or without ``need``;
+    ``max_severity`` is about each need the service would take ("low needs only").
+    """
     failed: set[Check] = set()
     confirm: set[Check] = set()
     passed: set[Check] = set()
@@ -113,12 +199,12 @@ def _evaluate(
         verdict(Check.DAYS_SINCE_INCIDENT, None if days is None else days <= e.max_days_since_incident)
     if self_referral and e.self_referral is not None:
         verdict(Check.SELF_REFERRAL, e.self_referral)
-    if need is not None and (e.min_severity is not None or e.max_severity is not None):
-        severity = assessment.severity(need)
+    if e.min_severity is not None or (need is not None and e.max_severity is not None):
+        top = max((ctx.severity(n) for n in service_needs), default=Severity.NONE)
         verdict(
             Check.SEVERITY,
-            (e.min_severity is None or severity >= e.min_severity)
-            and (e.max_severity is None or severity <= e.max_severity),
+            (e.min_severity is None or top >= e.min_severity)
+            and (e.max_severity is None or need is None or ctx.severity(need) <= e.max_severity),
         )
     if e.flags_any is not None:
         verdict(Check.FLAGS, bool(e.flags_any & assessment.flags))
@@ -126,7 +212,7 @@ def _evaluate(
         verdict(Check.COURT_CASE, incident.going_to_court)
 
     if e.any_of:
-        outcomes = [_evaluate(alt, ctx, need, self_referral) for alt in e.any_of]
+        outcomes = [_evaluate(alt, ctx, service_needs, need, self_referral) for alt in e.any_of]
         holding = [o for o in outcomes if not o[0]]
         if not holding:
             failed.add(Check.ALTERNATIVES)
@@ -152,12 +238,15 @@ def check(
 ) -> Verdict:
     """Every eligibility check of ``service`` for the victim of ``ctx``.
 
-    ``need`` is the need the service would meet: severity bands apply to it. With ``need=None``
-    only the checks about the victim apply (may this service work with this person at all?).
+    ``need`` is the need the service would meet: a maximum severity applies to it. With
+    ``need=None`` only the checks about the victim apply (may this service work with this
+    person at all?).
     ``self_referral=True`` also checks that the service accepts a victim referring themselves
     straight to it.
     """
-    failed, confirm, passed = _evaluate(service.eligibility, ctx, need, self_referral)
+    failed, confirm, passed = _evaluate(
+        service.eligibility, ctx, service.needs, need, self_referral
+    )
     confirm -= failed
     passed -= failed | confirm
     return Verdict(failed=_ordered(failed), confirm=_ordered(confirm), passed=_ordered(passed))
@@ -169,8 +258,8 @@ def meets(service: Service, need: Need) -> bool:
 
 
 def needs_to_meet(ctx: Context) -> tuple[Need, ...]:
-    """The needs a plan must cover (severity 1+), most severe first, then by code."""
-    needs = ctx.referral.assessment.needs
+    """The needs a plan must cover (severity 1+, implied ones included), most severe first."""
+    needs = ctx.needs
     return tuple(
         sorted((n for n, s in needs.items() if s >= Severity.LOW), key=lambda n: (-needs[n], n))
     )

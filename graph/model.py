@@ -248,6 +248,15 @@ class PlannedHandover:
 
 
 @dataclass(frozen=True, slots=True)
+class ImpliedNeed:
+    """A need the plan adds because a routing rule calls for it (see ``implied_needs``)."""
+
+    need: Need
+    severity: Severity
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class UnmetNeed:
     need: Need
     severity: Severity
@@ -262,6 +271,7 @@ class Plan:
     mode: HandoverMode
     handovers: tuple[PlannedHandover, ...]
     unmet: tuple[UnmetNeed, ...]
+    implied: tuple[ImpliedNeed, ...] = ()
 
     def handover(self, service_id: str) -> PlannedHandover | None:
         for h in self.handovers:

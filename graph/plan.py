@@ -249,7 +249,6 @@ class _Planner:
     def run(self) -> Plan:
         reach = self.reach()
         needs = needs_to_meet(self.ctx)
-        assessment = self.ctx.referral.assessment
         area = self.ctx.referral.victim.area
 
         allowed: dict[Need, list[str]] = {}
@@ -275,7 +274,7 @@ class _Planner:
                     rejected.append(Rejection(sid, _unique_checks(failed)))
                 else:
                     usable_here.append(sid)
-            strict = assessment.severity(need) >= Severity.MODERATE or self.high_risk
+            strict = self.ctx.severity(need) >= Severity.MODERATE or self.high_risk
             specialists = [s for s in usable_here if need in self.graph.services[s].specialisms]
             options = specialists if strict and specialists else usable_here
             continuing = [s for s in options if s in self.open]
@@ -295,7 +294,7 @@ class _Planner:
         handovers = self.handovers(assigned, parents, lead, reach, allowed, rejections,
                                    need_verdicts)
         unmet = tuple(
-            UnmetNeed(need=n, severity=assessment.severity(n), reasons=tuple(rejections[n]))
+            UnmetNeed(need=n, severity=self.ctx.severity(n), reasons=tuple(rejections[n]))
             for n in needs
             if not allowed[n]
         )
@@ -306,6 +305,7 @@ class _Planner:
             mode=self.mode,
             handovers=handovers,
             unmet=unmet,
+            implied=self.ctx.implied,
         )
 
     def cost(self, sid: str, reach: _Reach) -> int:
@@ -345,7 +345,7 @@ class _Planner:
             return None
         order = LEAD_ORDER_HIGH if self.high_risk else LEAD_ORDER_OTHER
         rank = {n: i for i, n in enumerate(order)}
-        severity = self.ctx.referral.assessment.severity
+        severity = self.ctx.severity
 
         def key(sid: str) -> tuple[int, int, bool, int, str]:
             needs = assigned[sid]
@@ -477,7 +477,7 @@ class _Planner:
         status: CapacityStatus,
         stale: bool,
     ) -> str:
-        severity = self.ctx.referral.assessment.severity
+        severity = self.ctx.severity
         parts: list[str] = []
         if role == "lead":
             parts.append(f"{service.name} leads the case.")

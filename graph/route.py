@@ -19,7 +19,13 @@ import datetime as dt
 from typing import Any
 
 from .build import PathwayGraph, build_graph
-from .codec import handover_to_dict, referral_from_dict, risk_to_dict, unmet_to_dict
+from .codec import (
+    handover_to_dict,
+    implied_to_dict,
+    referral_from_dict,
+    risk_to_dict,
+    unmet_to_dict,
+)
 from .deadlines import victims_code_deadlines
 from .model import Directory, Plan, Referral, RiskAssessment
 from .plan import LONDON, local_date, make_plan
@@ -61,6 +67,7 @@ def referral_response(
                 handover_to_dict(h, handover_id=ids.get(h.service_id)) for h in plan.handovers
             ],
             "unmet": [unmet_to_dict(u) for u in plan.unmet],
+            "implied_needs": [implied_to_dict(i) for i in plan.implied],
         },
     }
 

@@ -62,7 +62,7 @@ def search(
     ctx = context(referral, as_of=as_of)
     needs = needs_to_meet(ctx)
     victim = referral.victim
-    severity = referral.assessment.severity
+    severity = ctx.severity
     services = graph.services
 
     def blocked(sid: str) -> set[Check]:
