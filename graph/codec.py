@@ -474,7 +474,12 @@ def directory_to_dict(d: Directory) -> dict[str, Any]:
         "services": [service_to_dict(s) for s in d.services],
         "pathways": [
             _drop_none(
-                {"id": p.id, "from_service": p.from_node, "to_service": p.to_service, "days": p.days}
+                {
+                    "id": p.id,
+                    "from_service": p.from_node,
+                    "to_service": p.to_service,
+                    "days": p.days,
+                }
             )
             for p in d.pathways
         ],

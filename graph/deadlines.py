@@ -63,8 +63,9 @@ def bank_holidays(year: int) -> frozenset[dt.date]:
     """
     days: set[dt.date] = set()
     new_year = dt.date(year, 1, 1)
-    days.add(new_year + dt.timedelta(days=(7 - new_year.weekday()) % 7 if new_year.weekday() >= 5
-                                      else 0))
+    days.add(
+        new_year + dt.timedelta(days=(7 - new_year.weekday()) % 7 if new_year.weekday() >= 5 else 0)
+    )
     easter = easter_sunday(year)
     days.add(easter - dt.timedelta(days=2))
     days.add(easter + dt.timedelta(days=1))
@@ -75,7 +76,8 @@ def bank_holidays(year: int) -> frozenset[dt.date]:
         days.discard(dt.date(year, *_MOVED[year]))
     days.update(dt.date(year, m, d) for m, d in _ONE_OFF.get(year, ()))
     # Christmas and Boxing Day, each moved to the next free weekday when it falls at a weekend.
-    for day in (dt.date(year, 12, 25), dt.date(year, 12, 26)):
+    for fixed in (dt.date(year, 12, 25), dt.date(year, 12, 26)):
+        day = fixed
         while day.weekday() >= 5 or day in days:
             day += dt.timedelta(days=1)
         days.add(day)

@@ -19,9 +19,8 @@ what to check with the victim.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from .model import Eligibility, ImpliedNeed, Referral, RiskAssessment, Service
@@ -196,7 +195,9 @@ def _evaluate(
             verdict(Check.SEX, victim.sex in e.sexes)
     if e.max_days_since_incident is not None:
         days = ctx.days_since_incident
-        verdict(Check.DAYS_SINCE_INCIDENT, None if days is None else days <= e.max_days_since_incident)
+        verdict(
+            Check.DAYS_SINCE_INCIDENT, None if days is None else days <= e.max_days_since_incident
+        )
     if self_referral and e.self_referral is not None:
         verdict(Check.SELF_REFERRAL, e.self_referral)
     if e.min_severity is not None or (need is not None and e.max_severity is not None):

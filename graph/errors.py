@@ -4,7 +4,7 @@
 
     PathwaysError                 the root: catch this to catch everything below
     ├── InputError                a referral or assessment that cannot be planned (names the field)
-    └── DirectoryError            a directory document or snapshot that is not valid (names the field)
+    └── DirectoryError            a directory document or snapshot that is not valid
 
 Each carries ``field`` (a dotted path such as ``assessment.needs.refuge``, or ``""`` for the whole
 document) and ``message`` in plain words.

@@ -95,7 +95,7 @@ class Service:
 
 @dataclass(frozen=True, slots=True)
 class Pathway:
-    """"``from_node`` may hand over to ``to_service``", usually ``days`` to first contact."""
+    """ "``from_node`` may hand over to ``to_service``", usually ``days`` to first contact."""
 
     from_node: str
     to_service: str

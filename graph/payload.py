@@ -27,8 +27,22 @@ from .model import PlannedHandover, Referral
 from .vocabulary import HandoverMode
 
 PERSONAL_KEYS: Final = frozenset(
-    {"victim", "incident", "assessment", "contact", "age", "sex", "area", "reference",
-     "occurred_on", "reported_on", "flags", "risk_level", "dash_score", "safe_times"}
+    {
+        "victim",
+        "incident",
+        "assessment",
+        "contact",
+        "age",
+        "sex",
+        "area",
+        "reference",
+        "occurred_on",
+        "reported_on",
+        "flags",
+        "risk_level",
+        "dash_score",
+        "safe_times",
+    }
 )
 """Keys that name personal data; none of them may appear in a signpost payload."""
 

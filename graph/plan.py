@@ -175,11 +175,10 @@ class _Planner:
             if h.status in (HandoverStatus.DECLINED, HandoverStatus.EXPIRED)
             and h.service_id not in self.open
         }
-        self.current_lead = next((h.service_id for h in current if h.lead and h.service_id in
-                                  self.open), None)
-        self.active = sorted(
-            sid for sid, h in self.open.items() if h.status in ACTIVE_STATUSES
+        self.current_lead = next(
+            (h.service_id for h in current if h.lead and h.service_id in self.open), None
         )
+        self.active = sorted(sid for sid, h in self.open.items() if h.status in ACTIVE_STATUSES)
         self.high_risk = self.ctx.risk_level is RiskLevel.HIGH
         self._victim_verdicts: dict[str, Verdict] = {}
         self._capacity: dict[str, tuple[CapacityStatus, bool]] = {}
@@ -281,18 +280,21 @@ class _Planner:
             allowed[need] = continuing or options
             rejections[need] = rejected
 
-        cost = {
-            sid: self.cost(sid, reach[sid])
-            for sids in allowed.values()
-            for sid in sids
-        }
+        cost = {sid: self.cost(sid, reach[sid]) for sids in allowed.values() for sid in sids}
         chosen = _cover([n for n in needs if allowed[n]], allowed, cost)
         assigned = self.assign(needs, allowed, chosen, cost)
         lead = self.choose_lead(assigned, cost)
         parents = self.tree(assigned, lead, reach)
 
-        handovers = self.handovers(assigned, parents, lead, reach, allowed, rejections,
-                                   need_verdicts)
+        handovers = self.handovers(
+            assigned=assigned,
+            parents=parents,
+            lead=lead,
+            reach=reach,
+            allowed=allowed,
+            rejections=rejections,
+            need_verdicts=need_verdicts,
+        )
         unmet = tuple(
             UnmetNeed(need=n, severity=self.ctx.severity(n), reasons=tuple(rejections[n]))
             for n in needs
@@ -360,7 +362,10 @@ class _Planner:
         return min(assigned, key=key)
 
     def tree(
-        self, assigned: Mapping[str, tuple[Need, ...]], lead: str | None, reach: Mapping[str, _Reach]
+        self,
+        assigned: Mapping[str, tuple[Need, ...]],
+        lead: str | None,
+        reach: Mapping[str, _Reach],
     ) -> dict[str, tuple[str, float]]:
         """Parent and tree distance of every service in the plan, coordinators included."""
         rank: dict[str, int] = {}
@@ -377,9 +382,7 @@ class _Planner:
         def place(sid: str) -> None:
             options = [
                 (placed[p] + days, rank.get(p, 3 if p != self.entry else 4), p)
-                for p, days in (
-                    (p, self.graph.pathway_days(p, sid)) for p in placed if p != sid
-                )
+                for p, days in ((p, self.graph.pathway_days(p, sid)) for p in placed if p != sid)
                 if days is not None
             ]
             if options:
@@ -407,6 +410,7 @@ class _Planner:
 
     def handovers(
         self,
+        *,
         assigned: Mapping[str, tuple[Need, ...]],
         parents: Mapping[str, tuple[str, float]],
         lead: str | None,
@@ -432,9 +436,7 @@ class _Planner:
                 passed.add(Check.REFUSED)
             status, stale = self.capacity(sid)
             path = _tree_path(sid, parents)
-            alternatives = sorted(
-                {s for n in needs for s in allowed[n] if s not in assigned}
-            )
+            alternatives = sorted({s for n in needs for s in allowed[n] if s not in assigned})
             rejected = _merge_rejections(r for n in needs for r in rejections[n])
             if sid in self.open:
                 current_status = self.open[sid].status
@@ -462,7 +464,14 @@ class _Planner:
                         continuity=sid in self.open,
                         alternatives=tuple(alternatives),
                         rejected=rejected,
-                        summary=self.summary(service, role, needs, parent, status, stale),
+                        summary=self.summary(
+                            service=service,
+                            role=role,
+                            needs=needs,
+                            parent=parent,
+                            status=status,
+                            stale=stale,
+                        ),
                     ),
                 )
             )
@@ -470,6 +479,7 @@ class _Planner:
 
     def summary(
         self,
+        *,
         service: Service,
         role: str,
         needs: Sequence[Need],
@@ -568,9 +578,7 @@ def _tree_path(sid: str, parents: Mapping[str, tuple[str, float]]) -> tuple[str,
 def _tree_order(parents: Mapping[str, tuple[str, float]], lead: str | None) -> list[str]:
     """Services in the order a reader follows the tree: by depth, the lead first, then by
     distance and id."""
-    return sorted(
-        parents, key=lambda s: (len(_tree_path(s, parents)), s != lead, parents[s][1], s)
-    )
+    return sorted(parents, key=lambda s: (len(_tree_path(s, parents)), s != lead, parents[s][1], s))
 
 
 def _cover(

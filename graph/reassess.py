@@ -45,8 +45,8 @@ from .model import (
     Kept,
     Plan,
     PlannedHandover,
-    Referral,
     Reassessment,
+    Referral,
     Release,
 )
 from .plan import effective_capacity, local_date, make_plan
@@ -80,8 +80,7 @@ def reassess(
     plan = make_plan(graph, referral, now=now, current=current)
     ctx = context(referral, as_of=local_date(now))
     open_now = {h.service_id: h for h in current if h.status in OPEN_STATUSES}
-    lead_before = next((h.service_id for h in current if h.lead and h.service_id in open_now),
-                       None)
+    lead_before = next((h.service_id for h in current if h.lead and h.service_id in open_now), None)
     status_of = {h.service_id: h.status for h in current}
 
     if (
@@ -118,7 +117,15 @@ def reassess(
         releases.append(
             Release(
                 service_id=sid,
-                reason=_release_reason(graph, ctx, sid, h, plan, present, now),
+                reason=_release_reason(
+                    graph=graph,
+                    ctx=ctx,
+                    sid=sid,
+                    handover=h,
+                    plan=plan,
+                    present=present,
+                    now=now,
+                ),
                 after=after,
                 acting_lead=was_lead and bool(after),
             )
@@ -172,6 +179,7 @@ def _keep_acting_lead(
 
 
 def _release_reason(
+    *,
     graph: PathwayGraph,
     ctx: Context,
     sid: str,
@@ -183,22 +191,23 @@ def _release_reason(
     service = graph.services.get(sid)
     if service is None:
         return "the service is no longer in the directory"
-    failed: list[Check] = list(check(service, ctx).failed)
-    if effective_capacity(service, now)[0] is CapacityStatus.RED:
-        failed.append(Check.CAPACITY)
-    if sid in ctx.referral.victim.refused_services:
-        failed.append(Check.REFUSED)
-    if failed:
-        return "no longer fits the victim: failed " + ", ".join(c.value for c in failed)
     gone = [n for n in handover.needs if n not in present]
+    parts: list[str] = []
+    if gone:
+        parts.append("the victim no longer needs " + ", ".join(n.value for n in gone))
+    if len(gone) < len(handover.needs) or not handover.needs:
+        failed: list[Check] = list(check(service, ctx).failed)
+        if effective_capacity(service, now)[0] is CapacityStatus.RED:
+            failed.append(Check.CAPACITY)
+        if sid in ctx.referral.victim.refused_services:
+            failed.append(Check.REFUSED)
+        if failed:
+            parts.append("no longer fits the victim: failed " + ", ".join(c.value for c in failed))
     moved = {
         p.service_id: [n for n in p.needs if n in handover.needs]
         for p in plan.handovers
         if set(p.needs) & set(handover.needs)
     }
-    parts: list[str] = []
-    if gone:
-        parts.append("the victim no longer needs " + ", ".join(n.value for n in gone))
     for taker, needs in sorted(moved.items()):
         parts.append(f"{', '.join(n.value for n in needs)} now met by {taker}")
     return "; ".join(parts) or "no longer in the plan"

@@ -68,9 +68,7 @@ def search(
     def blocked(sid: str) -> set[Check]:
         out: set[Check] = set()
         service = services[sid]
-        status = (
-            effective_capacity(service, now)[0] if now is not None else service.capacity.status
-        )
+        status = effective_capacity(service, now)[0] if now is not None else service.capacity.status
         if status is CapacityStatus.RED:
             out.add(Check.CAPACITY)
         if sid in victim.refused_services:
@@ -105,8 +103,7 @@ def search(
         if met:
             score = float(sum(severity(n) * (2 if n in service.specialisms else 1) for n in met))
             status = (
-                effective_capacity(service, now)[0] if now is not None
-                else service.capacity.status
+                effective_capacity(service, now)[0] if now is not None else service.capacity.status
             )
             if status is CapacityStatus.AMBER:
                 score *= 0.75

@@ -19,13 +19,15 @@ EXIT_BAD_INPUT = 2
 
 def _cmd_route(args: argparse.Namespace) -> int:
     # Imported here so that `pathways serve` never pays for it, and graph stays optional.
-    from graph import PathwaysError, load_directory, route_offline
+    from graph import PathwaysError, load_directory, route_offline  # noqa: PLC0415
 
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
     except ValueError:
-        print(f"pathways route: --as-of must be a date (YYYY-MM-DD), not {args.as_of!r}",
-              file=sys.stderr)
+        print(
+            f"pathways route: --as-of must be a date (YYYY-MM-DD), not {args.as_of!r}",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     try:
         text = Path(args.referral).read_text("utf-8") if args.referral != "-" else sys.stdin.read()
@@ -44,8 +46,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     except PathwaysError as exc:
         where = f" at {exc.field}" if exc.field else ""
-        print(f"pathways route: the directory is not valid{where}: {exc.message}",
-              file=sys.stderr)
+        print(f"pathways route: the directory is not valid{where}: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         result = route_offline(body, directory, as_of=as_of)
@@ -71,11 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     route.add_argument("referral", metavar="REFERRAL.json")
     route.add_argument(
-        "--directory", metavar="FILE", default=None,
+        "--directory",
+        metavar="FILE",
+        default=None,
         help="a directory document (default: the shipped Cambridgeshire and Peterborough one)",
     )
     route.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", default=None,
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        default=None,
         help="plan as on this day (default: today); dates in the referral may not be after it",
     )
     route.set_defaults(func=_cmd_route)
