@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -58,6 +59,90 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+SERVICES = ("directory",)
+"""The HTTP services the command line knows; each is ``services.<name>`` with a ``spec``
+module (``services.common.spec``). Add "router" here when it exists."""
+
+
+def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
+    """A subcommand whose code (FastAPI, SQLAlchemy…) is imported only when it runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        status: int = getattr(importlib.import_module(module), function)(args)
+        return status
+
+    return run
+
+
+def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    services = list(SERVICES)
+
+    serve = sub.add_parser(
+        "serve", help="run a service's HTTP API", description="Run a service with uvicorn."
+    )
+    serve.add_argument("service", choices=services)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port (default: directory 8001, router 8002)"
+    )
+    serve.set_defaults(func=_lazy("services.common.commands", "serve"))
+
+    db = sub.add_parser("db", help="database operations")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="migrate a service's database to the latest schema",
+        description="Create or migrate the database of a service (its URL comes from "
+        "PATHWAYS_<SERVICE>_DATABASE_URL). Safe to run again: an up-to-date database is left "
+        "as it is.",
+    )
+    upgrade.add_argument("--service", required=True, choices=services)
+    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    upgrade.set_defaults(func=_lazy("services.common.commands", "db_upgrade"))
+
+    seed = sub.add_parser(
+        "seed",
+        help="load the shipped directory into the directory database",
+        description="Make the directory database hold every provider, service and pathway of "
+        "a directory document (the shipped Cambridgeshire and Peterborough one by default). "
+        "Running it twice changes nothing.",
+    )
+    seed.add_argument(
+        "--file", metavar="FILE", default=None, help="a directory document to load instead"
+    )
+    seed.set_defaults(func=_lazy("services.directory.commands", "seed"))
+
+    keys = sub.add_parser("keys", help="API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
+    create = keys_sub.add_parser(
+        "create",
+        help="make a new API key and print it, once, alone on standard output",
+        description="Only the key's hash is stored: keep the printed key safe.",
+    )
+    create.add_argument("--service", required=True, choices=services)
+    create.add_argument(
+        "--role", required=True, choices=["admin", "referrer", "provider", "service"]
+    )
+    create.add_argument(
+        "--provider",
+        metavar="PROVIDER_ID",
+        default=None,
+        help="the provider a provider key acts for (required for that role)",
+    )
+    create.add_argument("--name", default=None, help="a name to recognise the key by")
+    create.add_argument(
+        "--replace",
+        action="store_true",
+        help="first revoke the active keys with the same name (for demo keys)",
+    )
+    create.set_defaults(func=_lazy("services.common.commands", "keys_create"))
+
+    openapi = sub.add_parser("openapi", help="print (or write) a service's OpenAPI document")
+    openapi.add_argument("service", choices=services)
+    openapi.add_argument("--output", metavar="FILE", default=None)
+    openapi.set_defaults(func=_lazy("services.common.commands", "openapi"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pathways", description="Pathways: referral-pathway routing for victims of crime."
@@ -84,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan as on this day (default: today); dates in the referral may not be after it",
     )
     route.set_defaults(func=_cmd_route)
+    _add_service_commands(sub)
     return parser
 
 

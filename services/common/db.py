@@ -1,0 +1,173 @@
+"""Database engine and the request-scoped session.
+
+- SQLite (the embedded default) runs in WAL mode with foreign keys on. SQLAlchemy, not the
+  ``sqlite3`` driver, emits ``BEGIN``: reads get a real snapshot, and a request that may write
+  starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing
+  with "database is locked" when one upgrades its read lock.
+- PostgreSQL through psycopg 3 (``postgresql+psycopg://``; a bare ``postgresql://`` is read the
+  same way), with a connect timeout and pre-ping so ``/readyz`` answers promptly.
+
+``get_session`` is the only place that commits: on success when the endpoint returns (before the
+response is sent), rolling back on any error. Code below it at most flushes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel
+
+log = logging.getLogger("pathways.db")
+
+WRITE_OPTION = "pathways_write"
+"""Execution option marking a connection that may write (SQLite: ``BEGIN IMMEDIATE``)."""
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names the migrations can rely on (SQLite's batch mode needs them to alter)."""
+
+# Every table model imports this module first (for UtcDateTime), so the convention is in place
+# before any table is defined.
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_S = 5
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime: give it a timezone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` as psycopg 3, the only PostgreSQL driver we ship."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url``: a SQLite file (created with its folder) or PostgreSQL."""
+    u = make_url(normalise_url(url))
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(u.render_as_string(hide_password=False), u.database)
+    if backend == "postgresql":
+        if u.get_driver_name() != "psycopg":
+            raise ValueError(f"use postgresql+psycopg:// (psycopg 3), not {u.drivername}://")
+        return create_engine(
+            u,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+        )
+    raise ValueError(
+        f"unsupported database URL scheme {u.drivername!r}: "
+        "use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
+    )
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise ValueError("SQLite needs a file path (the services share it across threads)")
+    try:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # /readyz reports the database as unreachable
+        log.warning("cannot create the folder of %s: %s", database, exc)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the driver (see the module docstring), then set the pragmas.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked as one whose transactions may write."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
+def ping(engine: Engine) -> None:
+    """Raise if the database cannot be reached."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def request_engine(request: Request) -> Engine:
+    """The engine the app's lifespan put in the request state."""
+    engine = getattr(request.state, "engine", None)
+    if not isinstance(engine, Engine):
+        raise RuntimeError("no engine in the request state: is the app's lifespan running?")
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: commit when the endpoint returns, roll back on any error."""
+    engine = request_engine(request)
+    bind = engine if request.method in SAFE_METHODS else writer(engine)
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+# scope="function": the commit runs when the endpoint returns, before the response is sent, so
+# a failed commit is reported to the client rather than lost after a 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,48 @@
+"""Settings from the environment (prefix ``PATHWAYS_``), built inside each app factory.
+
+Every setting has a safe embedded default, so a bare checkout runs. In production the validators
+refuse what is only acceptable on a developer's machine.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """What every Pathways service reads from the environment.
+
+    A service subclasses this, adds its own ``<service>_database_url`` field and returns it from
+    ``database_url``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PATHWAYS_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    allow_insecure_webhooks: bool = Field(
+        default=False,
+        description="Development only: accept http:// webhook URLs that point at loopback.",
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+
+    @property
+    def database_url(self) -> str:
+        raise NotImplementedError  # pragma: no cover - each service overrides it
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production_values(self) -> Self:
+        if self.environment is Environment.PRODUCTION and self.allow_insecure_webhooks:
+            raise ValueError(
+                "PATHWAYS_ALLOW_INSECURE_WEBHOOKS must not be set in production: "
+                "webhooks carry victims' data and must use https"
+            )
+        return self

@@ -1,0 +1,111 @@
+"""The directory's app factory: ``create_app(settings=None)``.
+
+Settings are read here, never at import. The lifespan owns the database engine and the snapshot
+cache, hands them to requests through the typed state, and disposes of the engine at shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from services.common.audit.endpoints import router as audit_router
+from services.common.db import create_db_engine
+from services.common.errors import install_problem_handlers
+from services.common.health import router as health_router
+from services.common.limits import BodyLimitMiddleware
+from services.common.migrations import MigrationSet
+from services.common.openapi import install_openapi
+from services.common.state import ServiceState
+
+from .db import MIGRATIONS
+from .openreferral.endpoints import router as openreferral_router
+from .pathways.endpoints import router as pathways_router
+from .providers.endpoints import router as providers_router
+from .search.endpoints import router as search_router
+from .services.endpoints import router as services_router
+from .settings import DirectorySettings
+from .snapshot.endpoints import router as snapshot_router
+from .snapshot.service import SnapshotCache
+from .vocabulary.endpoints import router as vocabulary_router
+
+SERVICE_NAME = "directory"
+VERSION = "1.0.0"
+
+DESCRIPTION = """\
+Who provides what, for whom, and with what capacity: the service directory behind Pathways'
+victim referral routing.
+
+Every endpoint but the health checks, `GET /vocabulary` and the Open Referral export needs
+`Authorization: Bearer <key>` (keys come from `pathways keys create`). Every error is an RFC 9457
+problem document (`application/problem+json`).
+"""
+
+TAGS = [
+    {"name": "providers", "description": "Organisations that run services (admins edit)."},
+    {"name": "services", "description": "Services, their eligibility and capacity."},
+    {"name": "pathways", "description": "Who may hand over to whom."},
+    {"name": "snapshot", "description": "The whole directory, versioned, for the router."},
+    {"name": "search", "description": "Eligible services for a victim profile."},
+    {"name": "vocabulary", "description": "The codes the API accepts."},
+    {"name": "openreferral", "description": "Open Referral (HSDS 3.1) export, open to all."},
+    {"name": "audit", "description": "The append-only log of every change."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+
+
+class DirectoryState(ServiceState):
+    settings: DirectorySettings
+    snapshots: SnapshotCache
+
+
+def _state(settings: DirectorySettings, engine: Engine, migrations: MigrationSet) -> DirectoryState:
+    return DirectoryState(
+        service_name=SERVICE_NAME,
+        engine=engine,
+        migrations=migrations,
+        schema_head=migrations.head(),
+        settings=settings,
+        snapshots=SnapshotCache(size=settings.snapshot_cache_size),
+    )
+
+
+def create_app(settings: DirectorySettings | None = None) -> FastAPI:
+    """Build the directory app; settings from the environment unless given."""
+    settings = settings or DirectorySettings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[DirectoryState]:
+        engine = create_db_engine(settings.database_url)
+        try:
+            yield _state(settings, engine, MIGRATIONS)
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Pathways directory",
+        version=VERSION,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_problem_handlers(app)
+    install_openapi(app)
+    for router in (
+        providers_router,
+        services_router,
+        pathways_router,
+        snapshot_router,
+        search_router,
+        vocabulary_router,
+        openreferral_router,
+        audit_router,
+        health_router,
+    ):
+        app.include_router(router)
+    return app

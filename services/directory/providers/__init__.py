@@ -1,0 +1,1 @@
+"""Providers: the organisations that run services."""

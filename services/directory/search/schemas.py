@@ -1,0 +1,107 @@
+"""The search request (a referral's ``victim``, ``incident`` and ``assessment``) and result.
+
+These shapes document and pre-check the body; graph.codec then reads it strictly, as it reads a
+referral, so the router and the directory accept exactly the same profiles.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
+
+from graph.vocabulary import (
+    Check,
+    ContactChannel,
+    IncidentKind,
+    Need,
+    RiskFlag,
+    RiskLevel,
+    Sex,
+    SourceKind,
+    VictimRole,
+)
+from services.common.inputs import InputModel
+
+from ..fields import AreaCode
+
+IsoDate = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    Field(json_schema_extra={"format": "date"}, description="YYYY-MM-DD, not in the future."),
+]
+Int = Annotated[int, Field(strict=True)]
+SeverityValue = Annotated[int, Field(strict=True, ge=0, le=3)]
+
+
+class SourceIn(InputModel):
+    kind: SourceKind = Field(
+        description="`self` checks that services accept self-referrals; `police` and `agency` "
+        "are professional referrals."
+    )
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class ContactPreferencesIn(InputModel):
+    channels: list[ContactChannel] | None = Field(default=None, max_length=len(ContactChannel))
+    safe_times: Annotated[str, StringConstraints(max_length=200)] | None = None
+    do_not_contact: StrictBool | None = None
+
+
+class VictimIn(InputModel):
+    area: AreaCode
+    role: VictimRole | None = None
+    age: Annotated[Int, Field(ge=0, le=120)] | None = None
+    sex: Sex | None = None
+    consent_to_share: StrictBool | None = None
+    refused_services: (
+        list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None
+    ) = Field(default=None, max_length=200)
+    contact: ContactPreferencesIn | None = None
+
+
+class IncidentIn(InputModel):
+    kind: IncidentKind
+    reported_to_police: StrictBool | None = None
+    occurred_on: IsoDate | None = None
+    reported_on: IsoDate | None = None
+    going_to_court: StrictBool | None = None
+
+
+class AssessmentIn(InputModel):
+    needs: dict[Need, SeverityValue] = Field(
+        max_length=len(Need), description="Need code → severity (0 none … 3 high)."
+    )
+    risk_level: RiskLevel | None = None
+    dash_score: Annotated[Int, Field(ge=0, le=24)] | None = None
+    flags: list[RiskFlag] | None = Field(default=None, max_length=len(RiskFlag))
+    incidents_last_12_months: Annotated[Int, Field(ge=0, le=1000)] | None = None
+    last_marac_referral_on: IsoDate | None = None
+
+
+class SearchRequest(InputModel):
+    """A victim profile, as in a referral. `source` may be left out (a professional search)."""
+
+    source: SourceIn | None = None
+    victim: VictimIn
+    incident: IncidentIn
+    assessment: AssessmentIn
+
+
+class SearchHitPublic(BaseModel):
+    service_id: str
+    needs_met: list[Need]
+    score: float = Field(description="Higher is better: severity met, doubled for specialisms.")
+
+
+class GapPublic(BaseModel):
+    service_id: str
+    failed: list[Check] = Field(description="The one check it failed.")
+
+
+class SearchResponse(BaseModel):
+    directory_version: int
+    results: list[SearchHitPublic] = Field(description="Eligible services, best first.")
+    gaps: list[GapPublic] = Field(
+        description="Services that failed exactly one check: where a small change would help."
+    )

@@ -1,0 +1,1 @@
+"""Services: what each provider offers, for whom (eligibility) and with what capacity."""

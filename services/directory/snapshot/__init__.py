@@ -1,0 +1,1 @@
+"""The snapshot: the whole directory as one versioned document, for the router."""
