@@ -406,6 +406,13 @@ class _Planner:
         for sid in sorted(assigned, key=lambda s: (reach[s].days, s)):
             if sid not in parents:
                 place(sid)
+        # A coordinator already under way stays while a service it handed over to stays.
+        senders = [parents[s][0] for s in parents if s in self.open]
+        while senders:
+            sender = senders.pop()
+            if sender in self.open and sender not in parents:
+                parents[sender] = (self.open[sender].from_node, 0.0)
+                senders.append(self.open[sender].from_node)
         return parents
 
     def handovers(

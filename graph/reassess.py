@@ -81,7 +81,7 @@ def reassess(
     ctx = context(referral, as_of=local_date(now))
     open_now = {h.service_id: h for h in current if h.status in OPEN_STATUSES}
     lead_before = next((h.service_id for h in current if h.lead and h.service_id in open_now), None)
-    status_of = {h.service_id: h.status for h in current}
+    status_of = _current_status(current)
 
     if (
         plan.lead is None
@@ -213,10 +213,23 @@ def _release_reason(
     return "; ".join(parts) or "no longer in the plan"
 
 
+def _current_status(current: Sequence[CurrentHandover]) -> dict[str, HandoverStatus]:
+    """Each service's status in the case now: its open handover's, else its latest one's.
+
+    A service may appear more than once (completed earlier, requested again): only the open
+    handover tells whether it has made first contact this time.
+    """
+    out: dict[str, HandoverStatus] = {}
+    for h in current:
+        if h.status in OPEN_STATUSES or out.get(h.service_id) not in OPEN_STATUSES:
+            out[h.service_id] = h.status
+    return out
+
+
 def releases_due(current: Sequence[CurrentHandover]) -> tuple[str, ...]:
     """Services whose scheduled release may happen now: every service it waits for has made
     first contact (``in_progress`` or ``completed``)."""
-    status_of = {h.service_id: h.status for h in current}
+    status_of = _current_status(current)
     return tuple(
         sorted(
             h.service_id
