@@ -12,29 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-## run: install, route the example referral offline, then migrate, seed, make demo keys and
-## serve the directory on 127.0.0.1:8001 (database: var/directory.db unless
-## PATHWAYS_DIRECTORY_DATABASE_URL says otherwise)
+## run: install, migrate, seed, make demo keys, start the directory (:8001) and the router
+## (:8002) on SQLite, and print how to send a first referral (scripts/run.sh)
 run: $(STAMP)
-	@echo "Routing examples/referral.json with the shipped Cambridgeshire and Peterborough directory:"
-	$(BIN)/pathways route examples/referral.json
-	$(BIN)/pathways db upgrade --service directory
-	$(BIN)/pathways seed
-	@admin=$$($(BIN)/pathways keys create --service directory --role admin --name demo-admin --replace) && \
-	referrer=$$($(BIN)/pathways keys create --service directory --role referrer --name demo-referrer --replace) && \
-	service=$$($(BIN)/pathways keys create --service directory --role service --name demo-router --replace) && \
-	provider=$$($(BIN)/pathways keys create --service directory --role provider --provider victim-support --name demo-victim-support --replace) && \
-	echo "" && \
-	echo "Demo API keys for the directory (shown once; only their hashes are stored):" && \
-	echo "  admin:                     $$admin" && \
-	echo "  referrer:                  $$referrer" && \
-	echo "  service (the router):      $$service" && \
-	echo "  provider (victim-support): $$provider" && \
-	echo "" && \
-	echo "Try: curl -H \"Authorization: Bearer $$admin\" http://127.0.0.1:8001/services/idva-cambridgeshire" && \
-	echo "     http://127.0.0.1:8001/docs for the API, Ctrl-C to stop." && \
-	echo ""
-	$(BIN)/pathways serve directory --host 127.0.0.1 --port 8001
+	@scripts/run.sh
 
 ## test: install and run every test (SQLite; PostgreSQL too when PATHWAYS_TEST_POSTGRES_URL is set)
 test: $(STAMP)
@@ -47,6 +28,7 @@ soak: $(STAMP)
 ## openapi: regenerate openapi/*.json from the apps (a test fails when they drift)
 openapi: $(STAMP)
 	$(BIN)/pathways openapi directory --output openapi/directory.json
+	$(BIN)/pathways openapi router --output openapi/router.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check graph services tests

@@ -59,9 +59,9 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
-SERVICES = ("directory",)
+SERVICES = ("directory", "router")
 """The HTTP services the command line knows; each is ``services.<name>`` with a ``spec``
-module (``services.common.spec``). Add "router" here when it exists."""
+module (``services.common.spec``)."""
 
 
 def _lazy(module: str, function: str) -> Callable[[argparse.Namespace], int]:
@@ -136,6 +136,14 @@ def _add_service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         help="first revoke the active keys with the same name (for demo keys)",
     )
     create.set_defaults(func=_lazy("services.common.commands", "keys_create"))
+
+    worker = sub.add_parser(
+        "worker",
+        help="deliver the router's webhooks and expire unanswered handovers",
+        description="Runs until stopped (SIGTERM or Ctrl-C). The router runs the same work in "
+        "its own process unless PATHWAYS_RUN_WORKER=false.",
+    )
+    worker.set_defaults(func=_lazy("services.router.commands", "worker"))
 
     openapi = sub.add_parser("openapi", help="print (or write) a service's OpenAPI document")
     openapi.add_argument("service", choices=services)

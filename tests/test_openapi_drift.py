@@ -9,11 +9,14 @@ import pytest
 
 from services.common.openapi import render
 from services.directory.app import create_app as create_directory
+from services.router.app import create_app as create_router
 
 OPENAPI = Path(__file__).resolve().parents[1] / "openapi"
 
 
-@pytest.mark.parametrize(("name", "factory"), [("directory", create_directory)])
+@pytest.mark.parametrize(
+    ("name", "factory"), [("directory", create_directory), ("router", create_router)]
+)
 def test_the_committed_openapi_document_matches_the_app(name: str, factory: object) -> None:
     assert callable(factory)
     committed = OPENAPI / f"{name}.json"

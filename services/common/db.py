@@ -157,8 +157,18 @@ def request_engine(request: Request) -> Engine:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: commit when the endpoint returns, roll back on any error."""
+    yield from _session(request, write=request.method not in SAFE_METHODS)
+
+
+def get_writing_session(request: Request) -> Iterator[Session]:
+    """The same, for a read that writes too (an audited read of personal data): on SQLite it
+    takes the write lock up front rather than failing to upgrade a read lock later."""
+    yield from _session(request, write=True)
+
+
+def _session(request: Request, *, write: bool) -> Iterator[Session]:
     engine = request_engine(request)
-    bind = engine if request.method in SAFE_METHODS else writer(engine)
+    bind = writer(engine) if write else engine
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
@@ -171,3 +181,4 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit runs when the endpoint returns, before the response is sent, so
 # a failed commit is reported to the client rather than lost after a 2xx.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+AuditedReadSessionDep = Annotated[Session, Depends(get_writing_session, scope="function")]

@@ -31,6 +31,7 @@ from .settings import DirectorySettings
 from .snapshot.endpoints import router as snapshot_router
 from .snapshot.service import SnapshotCache
 from .vocabulary.endpoints import router as vocabulary_router
+from .webhooks.endpoints import router as webhooks_router
 
 SERVICE_NAME = "directory"
 VERSION = "1.0.0"
@@ -49,6 +50,7 @@ TAGS = [
     {"name": "services", "description": "Services, their eligibility and capacity."},
     {"name": "pathways", "description": "Who may hand over to whom."},
     {"name": "snapshot", "description": "The whole directory, versioned, for the router."},
+    {"name": "webhooks", "description": "Webhook URLs and secrets, for the router to sign with."},
     {"name": "search", "description": "Eligible services for a victim profile."},
     {"name": "vocabulary", "description": "The codes the API accepts."},
     {"name": "openreferral", "description": "Open Referral (HSDS 3.1) export, open to all."},
@@ -101,6 +103,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         services_router,
         pathways_router,
         snapshot_router,
+        webhooks_router,
         search_router,
         vocabulary_router,
         openreferral_router,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import copy
+import dataclasses
 from typing import Any
 
 import pytest

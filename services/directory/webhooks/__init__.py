@@ -1,0 +1,1 @@
+"""Webhook targets: every service's webhook URL and signing secret, for the router alone."""

@@ -1,0 +1,130 @@
+"""The router's app factory: ``create_app(settings=None)``.
+
+Settings are read here, never at import. The lifespan owns the database engine, the directory
+client and view (the current pathway graph), and the worker that delivers webhooks and expires
+unanswered handovers; it stops and disposes of them at shutdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from services.common.audit.endpoints import router as audit_router
+from services.common.db import create_db_engine
+from services.common.errors import install_problem_handlers
+from services.common.health import router as health_router
+from services.common.limits import BodyLimitMiddleware
+from services.common.openapi import install_openapi
+from services.common.state import ServiceState
+
+from .clients.directory import DirectoryClient
+from .db import MIGRATIONS
+from .handovers.endpoints import router as handovers_router
+from .handovers.service import expire_overdue
+from .outbox.endpoints import router as outbox_router
+from .referrals.endpoints import router as referrals_router
+from .settings import RouterSettings
+from .snapshot.service import DirectoryView
+from .worker import Worker
+
+SERVICE_NAME = "router"
+VERSION = "1.0.0"
+
+DESCRIPTION = """\
+Referrals, warm handovers and reassessment for victims of crime: the router of Pathways.
+
+Police triage systems and other referrers `POST /referrals`; provider systems accept, decline,
+record first contact and complete handovers, and receive signed webhooks (Standard Webhooks).
+Every endpoint but the health checks needs `Authorization: Bearer <key>` (keys come from
+`pathways keys create --service router`). Every error is an RFC 9457 problem document
+(`application/problem+json`).
+"""
+
+TAGS = [
+    {"name": "referrals", "description": "Referrals, their plans, timelines and reassessment."},
+    {"name": "handovers", "description": "Each service's part in a plan, and its lifecycle."},
+    {"name": "outbox", "description": "Webhook deliveries that failed for good (admins)."},
+    {"name": "audit", "description": "The append-only log of every change and read."},
+    {"name": "health", "description": "Liveness and readiness."},
+]
+
+
+class RouterState(ServiceState):
+    settings: RouterSettings
+    directory: DirectoryView
+
+
+def create_app(
+    settings: RouterSettings | None = None,
+    *,
+    directory_transport: httpx.BaseTransport | None = None,
+    webhook_transport: httpx.BaseTransport | None = None,
+) -> FastAPI:
+    """Build the router app; settings from the environment unless given. The transports are
+    for tests (``httpx.MockTransport``)."""
+    settings = settings or RouterSettings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[RouterState]:
+        engine = create_db_engine(settings.database_url)
+        client = DirectoryClient(
+            base_url=settings.directory_url,
+            api_key=settings.directory_api_key.get_secret_value()
+            if settings.directory_api_key
+            else None,
+            timeout=settings.directory_timeout_seconds,
+            retries=settings.directory_retries,
+            transport=directory_transport,
+        )
+        view = DirectoryView(
+            client=client, engine=engine, max_age_seconds=settings.snapshot_max_age_seconds
+        )
+        worker = _worker(settings, engine, view, webhook_transport)
+        if settings.run_worker:
+            worker.start()
+        try:
+            yield RouterState(
+                service_name=SERVICE_NAME,
+                engine=engine,
+                migrations=MIGRATIONS,
+                schema_head=MIGRATIONS.head(),
+                settings=settings,
+                directory=view,
+            )
+        finally:
+            worker.stop()  # safe when it never started; closes its HTTP client
+            view.close()
+            client.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Pathways router",
+        version=VERSION,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_problem_handlers(app)
+    install_openapi(app)
+    for router in (referrals_router, handovers_router, outbox_router, audit_router, health_router):
+        app.include_router(router)
+    return app
+
+
+def _worker(
+    settings: RouterSettings,
+    engine: Engine,
+    view: DirectoryView,
+    transport: httpx.BaseTransport | None,
+) -> Worker:
+    def sweep(now: dt.datetime) -> int:
+        return expire_overdue(engine=engine, view=view, now=now)
+
+    return Worker(settings=settings, engine=engine, sweep=sweep, transport=transport)

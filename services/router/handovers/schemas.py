@@ -1,0 +1,78 @@
+"""Request and response shapes for handovers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from graph.vocabulary import CapacityStatus, Check, HandoverMode, HandoverStatus, Need, Outcome
+from services.common.inputs import InputModel
+
+
+class Rejection(BaseModel):
+    service_id: str
+    failed: list[Check]
+
+
+class ExplanationPublic(BaseModel):
+    role: str = Field(description="lead, support or coordinator")
+    summary: str
+    needs_met: list[Need]
+    specialist_for: list[Need]
+    passed: list[Check]
+    confirm: list[Check] = Field(description="Checks to confirm with the victim (facts not given).")
+    path: list[str]
+    capacity: CapacityStatus
+    capacity_stale: bool
+    continuity: bool
+    alternatives: list[str]
+    rejected: list[Rejection]
+
+
+class HandoverPublic(BaseModel):
+    id: str
+    referral_id: str
+    service_id: str
+    service_name: str
+    provider_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    needs: list[Need]
+    status: HandoverStatus
+    mode: HandoverMode
+    lead: bool = Field(description="This service owns the case now.")
+    explanation: ExplanationPublic
+    response_hours: int
+    requested_at: dt.datetime | None
+    respond_by: dt.datetime | None
+    accepted_at: dt.datetime | None
+    contacted_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    reason: str | None = Field(description="Why it was declined, expired or cancelled.")
+    release_after: list[str] | None = Field(
+        description="A scheduled release: cancelled once these have made first contact."
+    )
+    release_reason: str | None
+    outcomes: dict[Need, Outcome] | None
+
+    model_config = {"populate_by_name": True}
+
+
+class HandoverDetail(HandoverPublic):
+    """A handover as its provider sees it, with what travels with it (none in signpost mode)."""
+
+    shared: dict[str, Any] | None = Field(
+        description="The victim's details and assessment (warm handovers only); null for a "
+        "signpost, where no personal data is shared."
+    )
+
+
+class DeclineIn(InputModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class CompleteIn(InputModel):
+    outcomes: dict[Need, Outcome] = Field(
+        description="For each need this handover met: improved, same or worse."
+    )

@@ -1,0 +1,348 @@
+"""Handovers: reading them, and their lifecycle (DESIGN.md §5).
+
+Only the receiving provider may accept, decline, record first contact or complete; any other
+provider gets 404 (it may not learn the handover exists). An illegal transition is a 409 that
+names the current status. A decline or an expiry re-routes that part of the plan at once.
+Every change happens with the referral's row locked, so concurrent actions on one case queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from graph import InputError, reassess
+from graph.vocabulary import TRANSITIONS, HandoverStatus, Need, Outcome
+from services.common.audit import service as audit
+from services.common.auth.schemas import Principal, Role
+from services.common.db import utcnow, writer
+from services.common.errors import ForbiddenError, UnprocessableContentError
+from services.common.pagination import Page, decode_cursor, page_of
+
+from ..errors import HandoverNotFoundError, IllegalTransitionError
+from ..flows import Case, current_case, graph_referral
+from ..referrals import repository as referrals
+from ..referrals.models import Referral
+from ..snapshot.service import DirectoryView
+from . import repository
+from .models import Handover
+from .schemas import ExplanationPublic, HandoverDetail, HandoverPublic
+
+log = logging.getLogger("pathways.router.handovers")
+
+LISTING = "handovers"
+VERBS = {
+    HandoverStatus.ACCEPTED: "accepted",
+    HandoverStatus.DECLINED: "declined",
+    HandoverStatus.IN_PROGRESS: "marked as in contact",
+    HandoverStatus.COMPLETED: "completed",
+}
+
+
+def to_public(h: Handover) -> HandoverPublic:
+    return HandoverPublic(
+        id=h.id,
+        referral_id=h.referral_id,
+        service_id=h.service_id,
+        service_name=h.service_name,
+        provider_id=h.provider_id,
+        from_=h.from_node,
+        needs=h.needs,
+        status=h.status,
+        mode=h.mode,
+        lead=h.lead,
+        explanation=ExplanationPublic.model_validate(h.explanation),
+        response_hours=h.response_hours,
+        requested_at=h.requested_at,
+        respond_by=h.respond_by,
+        accepted_at=h.accepted_at,
+        contacted_at=h.contacted_at,
+        closed_at=h.closed_at,
+        reason=h.reason,
+        release_after=h.release_after,
+        release_reason=h.release_reason,
+        outcomes=h.outcomes,
+    )
+
+
+def shared_with_provider(
+    h: Handover, referral: Referral, assessment: dict[str, Any]
+) -> dict[str, Any] | None:
+    """What travels with a warm handover so the victim need not retell their story; nothing
+    for a signpost."""
+    if h.mode != "warm":
+        return None
+    victim = referral.victim
+    return {
+        "victim": {k: victim.get(k) for k in ("age", "area", "role", "sex", "contact")},
+        "incident": referral.incident,
+        "assessment": assessment,
+        "risk_level": referral.risk_level,
+        "marac": referral.marac,
+        "source_reference": referral.source_reference,
+    }
+
+
+def _visible(*, handover: Handover | None, by: Principal) -> Handover:
+    if handover is None:
+        raise HandoverNotFoundError("There is no such handover")
+    if by.role is Role.ADMIN or by.owns(handover.provider_id):
+        return handover
+    if by.role is Role.PROVIDER:
+        raise HandoverNotFoundError("There is no such handover")
+    raise ForbiddenError("Handovers are for the receiving provider and admins")
+
+
+def read(*, session: Session, handover_id: str, by: Principal) -> HandoverDetail:
+    h = _visible(handover=repository.get(session=session, handover_id=handover_id), by=by)
+    referral = referrals.get(session=session, referral_id=h.referral_id)
+    assert referral is not None
+    assessment = referrals.latest_assessment(session=session, referral_id=referral.id).body
+    shared = shared_with_provider(h, referral, assessment)
+    if shared is not None:
+        audit.record(
+            session=session,
+            by=by,
+            action="read",
+            entity_type="handover",
+            entity_id=h.id,
+            before=None,
+            after={"referral_id": referral.id, "shared": sorted(shared)},
+        )
+    return HandoverDetail(**to_public(h).model_dump(), shared=shared)
+
+
+def listing(
+    *,
+    session: Session,
+    by: Principal,
+    status: HandoverStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[HandoverPublic]:
+    if by.role not in (Role.ADMIN, Role.PROVIDER):
+        raise ForbiddenError("Handovers are for providers and admins")
+    after = decode_cursor(LISTING, cursor)
+    rows = repository.page(
+        session=session,
+        provider_id=by.provider_id if by.role is Role.PROVIDER else None,
+        status=status.value if status is not None else None,
+        after=str(after) if after is not None else None,
+        limit=limit,
+    )
+    return page_of(rows, limit=limit, listing=LISTING, key=lambda h: h.id, to_public=to_public)
+
+
+# --------------------------------------------------------------------------- the lifecycle
+
+
+def _load_case(
+    *, session: Session, handover_id: str, by: Principal, now: dt.datetime
+) -> tuple[Case, Handover]:
+    h = repository.get(session=session, handover_id=handover_id)
+    if h is None or not by.owns(h.provider_id):
+        if h is not None and by.role is not Role.PROVIDER:
+            raise ForbiddenError("Only the receiving provider may act on a handover")
+        raise HandoverNotFoundError("There is no such handover")
+    # Lock the referral: every change to one case happens one at a time.
+    referral = referrals.get(session=session, referral_id=h.referral_id, for_update=True)
+    assert referral is not None
+    handovers = referrals.handovers(session=session, referral_id=referral.id)
+    mine = next(x for x in handovers if x.id == h.id)
+    return Case(
+        session=session, referral=referral, handovers=handovers, now=now, actor=by.name
+    ), mine
+
+
+def _transition(case: Case, h: Handover, target: HandoverStatus) -> None:
+    current = HandoverStatus(h.status)
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransitionError(
+            f"The handover is {current.value}; it cannot be {VERBS[target]} now"
+        )
+
+
+def _audit(session: Session, by: Principal, h: Handover, before: str, **after: Any) -> None:
+    audit.record(
+        session=session,
+        by=by,
+        action=h.status,
+        entity_type="handover",
+        entity_id=h.id,
+        before={"status": before},
+        after={"status": h.status, **after},
+    )
+
+
+def accept(
+    *, session: Session, handover_id: str, by: Principal, now: dt.datetime | None = None
+) -> HandoverPublic:
+    now = now or utcnow()
+    case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
+    _transition(case, h, HandoverStatus.ACCEPTED)
+    before = h.status
+    case.move(h, HandoverStatus.ACCEPTED)
+    case.note("handover.accepted", f"{h.service_name} accepted the handover.", h)
+    case.settle()
+    _audit(session, by, h, before)
+    return to_public(h)
+
+
+def contact(
+    *, session: Session, handover_id: str, by: Principal, now: dt.datetime | None = None
+) -> HandoverPublic:
+    now = now or utcnow()
+    case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
+    _transition(case, h, HandoverStatus.IN_PROGRESS)
+    before = h.status
+    case.move(h, HandoverStatus.IN_PROGRESS)
+    case.note("handover.in_progress", f"{h.service_name} made first contact with the victim.", h)
+    case.settle()
+    _audit(session, by, h, before)
+    return to_public(h)
+
+
+def complete(
+    *,
+    session: Session,
+    handover_id: str,
+    by: Principal,
+    outcomes: dict[Need, Outcome],
+    now: dt.datetime | None = None,
+) -> HandoverPublic:
+    now = now or utcnow()
+    case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
+    _transition(case, h, HandoverStatus.COMPLETED)
+    unknown = sorted(n.value for n in outcomes if n.value not in h.needs)
+    if unknown:
+        raise UnprocessableContentError.at(
+            ["body", "outcomes", unknown[0]],
+            f"this handover did not meet {unknown[0]}; it met: {', '.join(h.needs) or 'none'}",
+        )
+    before = h.status
+    case.move(h, HandoverStatus.COMPLETED)
+    h.outcomes = {n.value: o.value for n, o in outcomes.items()}
+    words = "; ".join(f"{n.value.replace('_', ' ')}: {o.value}" for n, o in outcomes.items())
+    case.note(
+        "handover.completed",
+        f"{h.service_name} completed its support" + (f" ({words})." if words else "."),
+        h,
+    )
+    case.settle()
+    _close_if_done(case)
+    _audit(session, by, h, before, outcomes=h.outcomes)
+    return to_public(h)
+
+
+def decline(
+    *,
+    session: Session,
+    handover_id: str,
+    by: Principal,
+    reason: str,
+    view: DirectoryView,
+    now: dt.datetime | None = None,
+) -> HandoverPublic:
+    now = now or utcnow()
+    case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
+    _transition(case, h, HandoverStatus.DECLINED)
+    before = h.status
+    case.move(h, HandoverStatus.DECLINED, reason=reason)
+    case.note("handover.declined", f"{h.service_name} declined: {reason}", h)
+    reroute(case=case, view=view, why=f"{h.service_name} declined")
+    _audit(session, by, h, before, reason=reason)
+    return to_public(h)
+
+
+def reroute(*, case: Case, view: DirectoryView, why: str) -> None:
+    """Re-plan the case after a decline or an expiry: the next best service, or a visible
+    unmet need."""
+    session = case.session
+    assessment = referrals.latest_assessment(session=session, referral_id=case.referral.id).body
+    try:
+        referral = graph_referral(case.referral, assessment, now=case.now)
+    except InputError as exc:  # pragma: no cover - it was valid when stored
+        log.error("cannot re-plan referral %s: %s", case.referral.id, exc)
+        return
+    use = view.current()
+    result = reassess(use.graph, referral, current_case(case.handovers), now=case.now)
+    started = case.apply(result, use.graph)
+    if started:
+        names = ", ".join(h.service_name for h in started)
+        case.note("referral.rerouted", f"Re-routed ({why}): {names} now in the plan.")
+    elif result.plan.unmet:
+        case.note("referral.rerouted", f"Re-routed ({why}): no other service fits.")
+    _close_if_done(case)
+
+
+def _close_if_done(case: Case) -> None:
+    if (
+        case.referral.status == "open"
+        and not any(
+            h.status in {"proposed", "requested", "accepted", "in_progress"} for h in case.handovers
+        )
+        and any(h.status == "completed" for h in case.handovers)
+    ):
+        case.referral.status = "closed"
+        case.session.add(case.referral)
+        case.note("referral.closed", "All support has ended; the referral is closed.")
+
+
+def expire_overdue(
+    *, engine: Engine, view: DirectoryView, now: dt.datetime | None = None, limit: int = 100
+) -> int:
+    """The background sweep: expire requested handovers nobody answered in time (the
+    service's ``response_hours``) and re-route them. Returns how many expired."""
+    now = now or utcnow()
+    with Session(engine) as session:
+        due = [
+            (h.id, h.referral_id) for h in repository.overdue(session=session, now=now, limit=limit)
+        ]
+    expired = 0
+    for handover_id, referral_id in due:
+        with Session(writer(engine), expire_on_commit=False) as session:
+            referral = referrals.get(session=session, referral_id=referral_id, for_update=True)
+            if referral is None:  # pragma: no cover
+                continue
+            handovers = referrals.handovers(session=session, referral_id=referral_id)
+            h = next((x for x in handovers if x.id == handover_id), None)
+            if h is None or h.status != "requested" or h.respond_by is None or h.respond_by >= now:
+                continue  # answered meanwhile
+            case = Case(
+                session=session,
+                referral=referral,
+                handovers=handovers,
+                now=now,
+                actor="pathways (expiry sweep)",
+            )
+            case.move(
+                h, HandoverStatus.EXPIRED, reason=f"no answer within {h.response_hours} hours"
+            )
+            case.publish("handover.expired", h)
+            case.note(
+                "handover.expired",
+                f"{h.service_name} did not answer within {h.response_hours} hours.",
+                h,
+            )
+            try:
+                reroute(case=case, view=view, why=f"{h.service_name} did not answer")
+            except Exception:
+                session.rollback()
+                log.exception("could not expire handover %s", handover_id)
+                continue
+            audit.record(
+                session=session,
+                by=Principal(name="expiry-sweep", role=Role.ADMIN),
+                action="expired",
+                entity_type="handover",
+                entity_id=h.id,
+                before={"status": "requested"},
+                after={"status": "expired"},
+            )
+            session.commit()
+            expired += 1
+    return expired

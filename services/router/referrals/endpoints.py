@@ -1,0 +1,182 @@
+"""``/referrals``: thin endpoints over ``referrals.service``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.common.db import AuditedReadSessionDep, SessionDep, request_engine, utcnow
+from services.common.errors import (
+    ForbiddenError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    UnprocessableContentError,
+    problem_responses,
+)
+from services.common.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+
+from ..dependencies import CaseParty, DirectoryDep, Referrer, ReferrerOrAdmin
+from ..errors import (
+    IdempotencyInFlightError,
+    IdempotencyKeyReusedError,
+    NotTheLeadError,
+    ReferralClosedError,
+    ReferralNotFoundError,
+)
+from . import repository, service
+from .schemas import (
+    AssessmentIn,
+    ReassessmentPublic,
+    ReferralCreate,
+    ReferralPublic,
+    ReferralSummary,
+    Timeline,
+)
+
+router = APIRouter(
+    prefix="/referrals",
+    tags=["referrals"],
+    responses=problem_responses(UnauthorizedError, ForbiddenError, UnprocessableContentError),
+)
+
+ReferralId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A retry with the same key and body returns the first response; the same "
+        "key with another body is a 422; while the first is still running, a 409.",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="create_referral",
+    summary="Send a referral",
+    response_model=ReferralPublic,
+    responses=problem_responses(
+        IdempotencyKeyReusedError, IdempotencyInFlightError, ServiceUnavailableError
+    ),
+)
+def create_referral(
+    *,
+    request: Request,
+    session: SessionDep,
+    by: Referrer,
+    view: DirectoryDep,
+    body: ReferralCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralPublic | JSONResponse:
+    """Validate the referral, derive risk, enhanced entitlement, the MARAC decision and the
+    Victims' Code deadlines, plan the warm handovers and store it all in one transaction."""
+    if idempotency_key is None:
+        return service.create(session=session, body=body, by=by, view=view)
+    engine = request_engine(request)
+    first = service.claim_idempotency(
+        session=session,
+        engine=engine,
+        principal=by.name,
+        key=idempotency_key,
+        digest=service.request_hash(body),
+        now=utcnow(),
+    )
+    if first is not None:
+        assert first.response is not None and first.response_status is not None
+        return JSONResponse(
+            first.response,
+            status_code=first.response_status,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        created = service.create(session=session, body=body, by=by, view=view)
+    except BaseException:
+        service.release_claim(engine=engine, principal=by.name, key=idempotency_key)
+        raise
+    row = repository.idempotency(session=session, principal=by.name, key=idempotency_key)
+    assert row is not None
+    row.status = "done"
+    row.referral_id = created.id
+    row.response_status = 201
+    row.response = created.model_dump(mode="json", by_alias=True)
+    session.add(row)
+    return created
+
+
+@router.get(
+    "",
+    operation_id="list_referrals",
+    summary="List your referrals",
+    response_model=Page[ReferralSummary],
+)
+def list_referrals(
+    *,
+    session: SessionDep,
+    by: ReferrerOrAdmin,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[ReferralSummary]:
+    """A referrer sees only the referrals it made; an admin sees all. No personal data."""
+    return service.listing(session=session, by=by, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{referral_id}",
+    operation_id="get_referral",
+    summary="Read a referral and its current plan",
+    response_model=ReferralPublic,
+    responses=problem_responses(ReferralNotFoundError),
+)
+def get_referral(
+    *, session: AuditedReadSessionDep, by: ReferrerOrAdmin, referral_id: ReferralId
+) -> ReferralPublic:
+    """The referrer that made it, or an admin. The read is written to the audit log."""
+    return service.read(session=session, referral_id=referral_id, by=by)
+
+
+@router.get(
+    "/{referral_id}/timeline",
+    operation_id="get_referral_timeline",
+    summary="Every event of a referral, oldest first, in plain words",
+    response_model=Timeline,
+    responses=problem_responses(ReferralNotFoundError),
+)
+def get_timeline(
+    *, session: AuditedReadSessionDep, by: CaseParty, referral_id: ReferralId
+) -> Timeline:
+    """For keeping the victim informed: the referrer, providers on the case, admins."""
+    return service.timeline(session=session, referral_id=referral_id, by=by)
+
+
+@router.post(
+    "/{referral_id}/assessments",
+    status_code=201,
+    operation_id="reassess_referral",
+    summary="Reassess a victim's needs",
+    response_model=ReassessmentPublic,
+    responses=problem_responses(
+        ReferralNotFoundError, NotTheLeadError, ReferralClosedError, ServiceUnavailableError
+    ),
+)
+def reassess_referral(
+    *,
+    session: SessionDep,
+    by: CaseParty,
+    view: DirectoryDep,
+    referral_id: ReferralId,
+    body: AssessmentIn,
+    response: Response,
+) -> ReassessmentPublic:
+    """A new assessment: a new plan from where the victim is now, applied as a diff —
+    handovers started, providers kept, providers released once their replacement has made
+    first contact. The referrer, the lead provider or an admin."""
+    del response
+    return service.reassess_referral(
+        session=session, referral_id=referral_id, body=body, by=by, view=view
+    )

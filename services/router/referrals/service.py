@@ -1,0 +1,531 @@
+"""Referrals: intake, reading, the timeline and reassessment (keyword-only, typed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from graph import (
+    InputError,
+    RiskAssessment,
+    assess_risk,
+    make_plan,
+    reassess,
+    referral_from_dict,
+    victims_code_deadlines,
+)
+from graph.codec import risk_to_dict
+from graph.plan import local_date
+from services.common.audit import service as audit
+from services.common.auth.schemas import Principal, Role
+from services.common.db import utcnow
+from services.common.errors import FieldError, UnprocessableContentError
+from services.common.pagination import Page, decode_cursor, page_of
+
+from ..errors import (
+    IdempotencyInFlightError,
+    IdempotencyKeyReusedError,
+    NotTheLeadError,
+    ReferralClosedError,
+    ReferralNotFoundError,
+)
+from ..flows import Case, current_case, graph_referral, is_open
+from ..handovers.models import Handover
+from ..handovers.service import to_public as handover_public
+from ..snapshot.service import DirectoryUse, DirectoryView
+from . import repository
+from .models import Assessment, IdempotencyKey, Referral
+from .schemas import (
+    AssessmentIn,
+    Deadlines,
+    DiffPublic,
+    DirectoryUsed,
+    ImpliedNeed,
+    Kept,
+    MaracPublic,
+    PlanPublic,
+    ReassessmentPublic,
+    ReferralCreate,
+    ReferralPublic,
+    ReferralSummary,
+    Released,
+    SourcePublic,
+    Timeline,
+    TimelineEntry,
+    UnmetNeed,
+)
+
+LISTING = "referrals"
+IDEMPOTENCY_LEASE = dt.timedelta(seconds=60)
+"""A claim older than this whose request never finished (a crash) may be taken over."""
+
+SENT = frozenset({"requested", "accepted", "in_progress"})
+SOURCE_WORDS = {"police": "the police", "agency": "a referring agency", "self": "the victim"}
+
+
+def input_error(exc: InputError, *, prefix: str = "body") -> UnprocessableContentError:
+    loc: list[str | int] = [
+        prefix,
+        *[p for p in exc.field.replace("]", "").replace("[", ".").split(".") if p],
+    ]
+    return UnprocessableContentError(
+        f"{exc.field}: {exc.message}",
+        errors=[FieldError(loc=loc, msg=exc.message, type="value_error")],
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _visible(*, referral: Referral | None, by: Principal) -> Referral:
+    if referral is None or (by.role is not Role.ADMIN and referral.referrer != by.name):
+        raise ReferralNotFoundError("There is no such referral")
+    return referral
+
+
+def to_public(
+    *,
+    session: Session,
+    referral: Referral,
+    handovers: list[Handover] | None = None,
+    assessment: dict[str, Any] | None = None,
+    directory: DirectoryUse | None = None,
+) -> ReferralPublic:
+    if handovers is None:
+        handovers = repository.handovers(session=session, referral_id=referral.id)
+    if assessment is None:
+        assessment = repository.latest_assessment(session=session, referral_id=referral.id).body
+    acting = next((h.service_id for h in handovers if h.lead and is_open(h)), None)
+    shown = [h for h in handovers if is_open(h) or h.status in ("completed",)]
+    return ReferralPublic(
+        id=referral.id,
+        status=referral.status,
+        source=SourcePublic(kind=referral.source_kind, reference=referral.source_reference),
+        risk_level=referral.risk_level,
+        enhanced=referral.enhanced,
+        enhanced_reasons=referral.enhanced_reasons,
+        marac=MaracPublic.model_validate(referral.marac) if referral.marac else None,
+        risk_notes=referral.risk_notes,
+        deadlines=Deadlines(refer_by=referral.refer_by, first_update_by=referral.first_update_by),
+        directory_version=referral.directory_version,
+        directory=None
+        if directory is None
+        else DirectoryUsed(
+            version=directory.version, stale=directory.stale, fetched_at=directory.fetched_at
+        ),
+        plan=PlanPublic(
+            lead=referral.lead_service_id,
+            acting_lead=acting,
+            entry=referral.entry,
+            mode=referral.mode,
+            handovers=[handover_public(h) for h in shown],
+            unmet=[UnmetNeed.model_validate(u) for u in referral.unmet],
+            implied_needs=[ImpliedNeed.model_validate(i) for i in referral.implied_needs],
+        ),
+        victim=referral.victim,
+        incident=referral.incident,
+        assessment=assessment,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+    )
+
+
+def read(*, session: Session, referral_id: str, by: Principal) -> ReferralPublic:
+    referral = _visible(referral=repository.get(session=session, referral_id=referral_id), by=by)
+    audit.record(
+        session=session,
+        by=by,
+        action="read",
+        entity_type="referral",
+        entity_id=referral.id,
+        before=None,
+        after=None,
+    )
+    return to_public(session=session, referral=referral)
+
+
+def listing(
+    *, session: Session, by: Principal, cursor: str | None, limit: int
+) -> Page[ReferralSummary]:
+    after = decode_cursor(LISTING, cursor)
+    rows = repository.page(
+        session=session,
+        referrer=None if by.role is Role.ADMIN else by.name,
+        after=str(after) if after is not None else None,
+        limit=limit,
+    )
+    return page_of(
+        rows,
+        limit=limit,
+        listing=LISTING,
+        key=lambda r: r.id,
+        to_public=lambda r: ReferralSummary(
+            id=r.id,
+            status=r.status,
+            source=SourcePublic(kind=r.source_kind, reference=r.source_reference),
+            risk_level=r.risk_level,
+            lead=r.lead_service_id,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        ),
+    )
+
+
+def timeline(*, session: Session, referral_id: str, by: Principal) -> Timeline:
+    """The referrer, providers on the case and admins may read it; anyone else gets 404."""
+    referral = repository.get(session=session, referral_id=referral_id)
+    if referral is None:
+        raise ReferralNotFoundError("There is no such referral")
+    if by.role is Role.PROVIDER:
+        handovers = repository.handovers(session=session, referral_id=referral_id)
+        if not any(by.owns(h.provider_id) for h in handovers):
+            raise ReferralNotFoundError("There is no such referral")
+    elif by.role is not Role.ADMIN and referral.referrer != by.name:
+        raise ReferralNotFoundError("There is no such referral")
+    audit.record(
+        session=session,
+        by=by,
+        action="read_timeline",
+        entity_type="referral",
+        entity_id=referral.id,
+        before=None,
+        after=None,
+    )
+    return Timeline(
+        referral_id=referral.id,
+        events=[
+            TimelineEntry(at=e.occurred_at, kind=e.kind, text=e.text, handover_id=e.handover_id)
+            for e in repository.timeline(session=session, referral_id=referral_id)
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- intake
+
+
+def request_hash(body: ReferralCreate) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def claim_idempotency(
+    *,
+    session: Session,
+    engine: Engine,
+    principal: str,
+    key: str,
+    digest: str,
+    now: dt.datetime,
+) -> IdempotencyKey | None:
+    """Claim ``key`` for this request. Returns the finished first request to replay, or None
+    when this request goes ahead. Same key, other body: 422; first still running: 409.
+
+    On PostgreSQL the claim commits on its own connection at once, so a concurrent duplicate
+    sees it; SQLite serialises writers, so the claim simply joins the request's transaction.
+    """
+    if engine.dialect.name == "sqlite":
+        return _claim(
+            session=session, principal=principal, key=key, digest=digest, now=now, commit=False
+        )
+    with Session(engine) as own:
+        return _claim(
+            session=own, principal=principal, key=key, digest=digest, now=now, commit=True
+        )
+
+
+def _claim(
+    *, session: Session, principal: str, key: str, digest: str, now: dt.datetime, commit: bool
+) -> IdempotencyKey | None:
+    row = repository.idempotency(session=session, principal=principal, key=key)
+    if row is None:
+        session.add(
+            IdempotencyKey(
+                principal=principal,
+                key=key,
+                request_hash=digest,
+                status="in_progress",
+                claimed_at=now,
+            )
+        )
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.flush()
+            return None
+        except IntegrityError:
+            session.rollback()
+            row = repository.idempotency(session=session, principal=principal, key=key)
+            if row is None:  # pragma: no cover - it was there a moment ago
+                raise IdempotencyInFlightError("Retry shortly") from None
+    if row.request_hash != digest:
+        raise IdempotencyKeyReusedError(
+            "This Idempotency-Key was already used with a different body; use a new key for a "
+            "new referral"
+        )
+    if row.status == "done":
+        return row
+    if repository.stale_claim(row=row, now=now, lease=IDEMPOTENCY_LEASE):
+        row.claimed_at = now
+        session.add(row)
+        if commit:
+            session.commit()
+        return None
+    raise IdempotencyInFlightError(
+        "A request with this Idempotency-Key is still being processed; retry shortly"
+    )
+
+
+def release_claim(*, engine: Engine, principal: str, key: str) -> None:
+    """Forget an unfinished claim after the request failed (PostgreSQL; SQLite rolls back)."""
+    if engine.dialect.name == "sqlite":
+        return
+    with Session(engine) as own:
+        row = repository.idempotency(session=own, principal=principal, key=key)
+        if row is not None and row.status == "in_progress":
+            own.delete(row)
+            own.commit()
+
+
+def _risk_words(risk: RiskAssessment) -> str:
+    parts = [f"Risk level: {risk.level.value}."]
+    if risk.marac is not None:
+        parts.append(f"A MARAC referral is due ({risk.marac.criterion.value.replace('_', ' ')}).")
+    if risk.enhanced:
+        parts.append(
+            "Enhanced rights under the Victims' Code (" + "; ".join(risk.enhanced_reasons) + ")."
+        )
+    return " ".join(parts)
+
+
+def create(
+    *,
+    session: Session,
+    body: ReferralCreate,
+    by: Principal,
+    view: DirectoryView,
+    now: dt.datetime | None = None,
+) -> ReferralPublic:
+    """Validate, plan and store a referral with its first assessment and handovers."""
+    now = now or utcnow()
+    today = local_date(now)
+    raw = body.model_dump(mode="json", exclude_none=True)
+    try:
+        referral = referral_from_dict(raw, today=today)
+    except InputError as exc:
+        raise input_error(exc) from None
+    use = view.current()
+    risk = assess_risk(referral, as_of=today)
+    plan = make_plan(use.graph, referral, now=now)
+    reported = referral.incident.reported_on or today
+    deadlines = victims_code_deadlines(reported, enhanced=risk.enhanced)
+    risk_doc = risk_to_dict(risk)
+    row = Referral(
+        id=str(uuid.uuid4()),
+        referrer=by.name,
+        source_kind=referral.source.value,
+        source_reference=body.source.reference,
+        status="open",
+        risk_level=risk.level.value,
+        enhanced=risk.enhanced,
+        enhanced_reasons=list(risk.enhanced_reasons),
+        marac=risk_doc["marac"],
+        risk_notes=list(risk.notes),
+        refer_by=deadlines.refer_by,
+        first_update_by=deadlines.first_update_by,
+        received_on=today,
+        directory_version=use.version,
+        directory_stale=use.stale,
+        entry=plan.entry,
+        mode=plan.mode.value,
+        victim=raw["victim"],
+        incident=raw["incident"],
+        unmet=[],
+        implied_needs=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        Assessment(
+            referral_id=row.id,
+            seq=1,
+            body=raw["assessment"],
+            risk_level=risk.level.value,
+            by_name=by.name,
+            by_role=by.role.value,
+            created_at=now,
+        )
+    )
+    case = Case(session=session, referral=row, handovers=[], now=now, actor=by.name)
+    reference = f" (reference {body.source.reference})" if body.source.reference else ""
+    case.note(
+        "referral.received",
+        f"Referral received from {SOURCE_WORDS[row.source_kind]}{reference}. " + _risk_words(risk),
+    )
+    case.note(
+        "deadlines",
+        f"Victims' Code: details to support services by {deadlines.refer_by:%d %B %Y}; "
+        f"first update to the victim by {deadlines.first_update_by:%d %B %Y}.",
+    )
+    if use.stale:
+        case.note(
+            "directory.stale",
+            f"Planned from the last good copy of the directory (version {use.version}); "
+            "the directory could not be reached.",
+        )
+    case.start(plan, use.graph)
+    audit.record(
+        session=session,
+        by=by,
+        action="create",
+        entity_type="referral",
+        entity_id=row.id,
+        before=None,
+        after={
+            "source": row.source_kind,
+            "risk_level": row.risk_level,
+            "handovers": [h.service_id for h in case.handovers],
+        },
+    )
+    session.flush()
+    return to_public(
+        session=session,
+        referral=row,
+        handovers=case.handovers,
+        assessment=raw["assessment"],
+        directory=use,
+    )
+
+
+# --------------------------------------------------------------------------- reassessment
+
+
+def _may_reassess(*, session: Session, referral: Referral | None, by: Principal) -> Referral:
+    if referral is None:
+        raise ReferralNotFoundError("There is no such referral")
+    if by.role is Role.ADMIN or (by.role is Role.REFERRER and referral.referrer == by.name):
+        return referral
+    if by.role is Role.PROVIDER:
+        handovers = repository.handovers(session=session, referral_id=referral.id)
+        mine = [h for h in handovers if by.owns(h.provider_id)]
+        if not mine:
+            raise ReferralNotFoundError("There is no such referral")
+        if any(h.lead and is_open(h) for h in mine) or any(
+            h.service_id == referral.lead_service_id and is_open(h) for h in mine
+        ):
+            return referral
+        raise NotTheLeadError("Only the lead provider may reassess this referral")
+    raise ReferralNotFoundError("There is no such referral")
+
+
+def reassess_referral(
+    *,
+    session: Session,
+    referral_id: str,
+    body: AssessmentIn,
+    by: Principal,
+    view: DirectoryView,
+    now: dt.datetime | None = None,
+) -> ReassessmentPublic:
+    """A new assessment: a new plan from the victim's current position, applied as a diff."""
+    now = now or utcnow()
+    row = _may_reassess(
+        session=session,
+        referral=repository.get(session=session, referral_id=referral_id, for_update=True),
+        by=by,
+    )
+    if row.status != "open":
+        raise ReferralClosedError("The referral is closed; send a new referral instead")
+    assessment = body.model_dump(mode="json", exclude_none=True)
+    handovers = repository.handovers(session=session, referral_id=row.id)
+    case = Case(session=session, referral=row, handovers=handovers, now=now, actor=by.name)
+    try:
+        referral = graph_referral(row, assessment, now=now)
+    except InputError as exc:
+        raise input_error(exc, prefix="body") from None
+    use = view.current()
+    result = reassess(use.graph, referral, current_case(case.handovers), now=now)
+    risk = assess_risk(referral, as_of=local_date(now))
+    seq = repository.next_assessment_seq(session=session, referral_id=row.id)
+    session.add(
+        Assessment(
+            referral_id=row.id,
+            seq=seq,
+            body=assessment,
+            risk_level=risk.level.value,
+            by_name=by.name,
+            by_role=by.role.value,
+            created_at=now,
+        )
+    )
+    risk_doc = risk_to_dict(risk)
+    changed_risk = row.risk_level != risk.level.value
+    row.risk_level = risk.level.value
+    row.enhanced = row.enhanced or risk.enhanced
+    row.enhanced_reasons = sorted(set(row.enhanced_reasons) | set(risk.enhanced_reasons))
+    row.marac = risk_doc["marac"] or row.marac
+    row.risk_notes = list(risk.notes)
+    row.assessment_count = seq
+    row.directory_stale = use.stale
+    case.note(
+        "referral.reassessed",
+        f"Needs reassessed by {by.name}. "
+        + ("The risk level changed. " if changed_risk else "")
+        + _risk_words(risk),
+    )
+    started = case.apply(result, use.graph)
+    for h in case.handovers:
+        # Providers already asked are told; one still only proposed has not heard of it yet.
+        if h.status in SENT and h not in started:
+            case.publish("referral.reassessed", h)
+    audit.record(
+        session=session,
+        by=by,
+        action="reassess",
+        entity_type="referral",
+        entity_id=row.id,
+        before=None,
+        after={
+            "assessment": seq,
+            "risk_level": row.risk_level,
+            "started": [h.service_id for h in started],
+            "released": [r.service_id for r in result.diff.release],
+        },
+    )
+    session.flush()
+    diff = result.diff
+    return ReassessmentPublic(
+        referral=to_public(
+            session=session,
+            referral=row,
+            handovers=case.handovers,
+            assessment=assessment,
+            directory=use,
+        ),
+        diff=DiffPublic(
+            start=[handover_public(h) for h in started],
+            keep=[
+                Kept(service_id=k.service_id, needs=list(k.needs), lead=k.lead) for k in diff.keep
+            ],
+            release=[
+                Released(
+                    service_id=r.service_id,
+                    reason=r.reason,
+                    after=list(r.after),
+                    acting_lead=r.acting_lead,
+                )
+                for r in diff.release
+            ],
+            lead_before=diff.lead_before,
+            lead_after=diff.lead_after,
+        ),
+    )
