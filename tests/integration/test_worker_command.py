@@ -14,16 +14,37 @@ PATHWAYS = [sys.executable, "-m", "services.cli"]
 
 
 def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "PATHWAYS_ROUTER_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
-           "PATHWAYS_DIRECTORY_URL": "http://127.0.0.1:9"}
-    refused = subprocess.run([*PATHWAYS, "worker"], env=env, cwd=ROOT, capture_output=True,
-                             text=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "PATHWAYS_ROUTER_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+        "PATHWAYS_DIRECTORY_URL": "http://127.0.0.1:9",
+    }
+    refused = subprocess.run(
+        [*PATHWAYS, "worker"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert refused.returncode == 1
     assert "db upgrade --service router" in refused.stderr
-    subprocess.run([*PATHWAYS, "db", "upgrade", "--service", "router"], env=env, cwd=ROOT,
-                   check=True, capture_output=True, timeout=60)
-    with subprocess.Popen([*PATHWAYS, "worker"], env=env, cwd=ROOT,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as worker:
+    subprocess.run(
+        [*PATHWAYS, "db", "upgrade", "--service", "router"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with subprocess.Popen(
+        [*PATHWAYS, "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as worker:
         time.sleep(2)
         assert worker.poll() is None, "the worker should keep running"
         worker.send_signal(signal.SIGTERM)

@@ -14,8 +14,8 @@ from services.router.clients.directory import DirectoryClient
 from services.router.handovers.models import Handover
 from services.router.handovers.service import expire_overdue
 from services.router.referrals.models import IdempotencyKey
-from services.router.referrals.service import IDEMPOTENCY_LEASE, request_hash
 from services.router.referrals.schemas import ReferralCreate
+from services.router.referrals.service import IDEMPOTENCY_LEASE, request_hash
 from services.router.settings import RouterSettings
 from services.router.snapshot.service import DirectoryView
 
@@ -26,11 +26,15 @@ from .helpers import Api, Keys, referral_body
 def test_a_duplicate_while_the_first_is_in_flight_is_409(api: Api, router_engine: Engine) -> None:
     body = referral_body()
     with Session(writer(router_engine)) as session:
-        session.add(IdempotencyKey(
-            principal="test-referrer", key="in-flight",
-            request_hash=request_hash(ReferralCreate.model_validate(body)),
-            status="in_progress", claimed_at=utcnow(),
-        ))
+        session.add(
+            IdempotencyKey(
+                principal="test-referrer",
+                key="in-flight",
+                request_hash=request_hash(ReferralCreate.model_validate(body)),
+                status="in_progress",
+                claimed_at=utcnow(),
+            )
+        )
         session.commit()
     response = api.post("/referrals", "referrer", body, headers={"Idempotency-Key": "in-flight"})
     assert response.status_code == 409
@@ -40,11 +44,15 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409(api: Api, router_engine
 def test_a_claim_left_by_a_crash_is_taken_over(api: Api, router_engine: Engine) -> None:
     body = referral_body()
     with Session(writer(router_engine)) as session:
-        session.add(IdempotencyKey(
-            principal="test-referrer", key="crashed",
-            request_hash=request_hash(ReferralCreate.model_validate(body)),
-            status="in_progress", claimed_at=utcnow() - IDEMPOTENCY_LEASE * 2,
-        ))
+        session.add(
+            IdempotencyKey(
+                principal="test-referrer",
+                key="crashed",
+                request_hash=request_hash(ReferralCreate.model_validate(body)),
+                status="in_progress",
+                claimed_at=utcnow() - IDEMPOTENCY_LEASE * 2,
+            )
+        )
         session.commit()
     response = api.post("/referrals", "referrer", body, headers={"Idempotency-Key": "crashed"})
     assert response.status_code == 201
@@ -56,8 +64,12 @@ def test_the_sweep_expires_unanswered_handovers_and_reroutes(
     r = api.refer()  # female, high risk: IDVA; the refuge is the next best advocate
     idva = api.handover(r, "idva-cambridgeshire")
     later = utcnow() + dt.timedelta(hours=25)  # the IDVA answers within 24 hours
-    client = DirectoryClient(base_url="http://directory.test", api_key="directory-service-key",
-                             retries=0, transport=fake_directory.transport())
+    client = DirectoryClient(
+        base_url="http://directory.test",
+        api_key="directory-service-key",
+        retries=0,
+        transport=fake_directory.transport(),
+    )
     view = DirectoryView(client=client, engine=router_engine, max_age_seconds=0)
     try:
         assert expire_overdue(engine=router_engine, view=view, now=later) >= 1
@@ -69,8 +81,11 @@ def test_the_sweep_expires_unanswered_handovers_and_reroutes(
         expired = session.get(Handover, idva["id"])
         assert expired is not None and expired.status == "expired"
         assert expired.reason == "no answer within 24 hours"
-        refuge = session.exec(select(Handover).where(
-            Handover.referral_id == r["id"], Handover.service_id == "womens-aid-refuge")).first()
+        refuge = session.exec(
+            select(Handover).where(
+                Handover.referral_id == r["id"], Handover.service_id == "womens-aid-refuge"
+            )
+        ).first()
         assert refuge is not None and refuge.status == "requested"
     timeline = api.get(f"/referrals/{r['id']}/timeline", "referrer").json()["events"]
     assert any("did not answer within 24 hours" in e["text"] for e in timeline)
@@ -79,13 +94,15 @@ def test_the_sweep_expires_unanswered_handovers_and_reroutes(
 def test_a_restart_with_the_directory_down_plans_from_the_stored_snapshot(
     router_settings: RouterSettings, router_keys: Keys, fake_directory: FakeDirectory
 ) -> None:
-    with TestClient(create_app(router_settings,
-                               directory_transport=fake_directory.transport())) as client:
+    with TestClient(
+        create_app(router_settings, directory_transport=fake_directory.transport())
+    ) as client:
         first = Api(client=client, keys=router_keys).refer()
         assert first["directory"]["stale"] is False
     fake_directory.down = True
-    with TestClient(create_app(router_settings,
-                               directory_transport=fake_directory.transport())) as client:
+    with TestClient(
+        create_app(router_settings, directory_transport=fake_directory.transport())
+    ) as client:
         again = Api(client=client, keys=router_keys).refer()
     assert again["directory"]["stale"] is True
     assert again["directory_version"] == "v1"
@@ -96,9 +113,11 @@ def test_no_snapshot_and_no_directory_is_a_503(
     router_settings: RouterSettings, router_keys: Keys, fake_directory: FakeDirectory
 ) -> None:
     fake_directory.down = True
-    with TestClient(create_app(router_settings,
-                               directory_transport=fake_directory.transport())) as client:
+    with TestClient(
+        create_app(router_settings, directory_transport=fake_directory.transport())
+    ) as client:
         response = Api(client=client, keys=router_keys).post(
-            "/referrals", "referrer", referral_body())
+            "/referrals", "referrer", referral_body()
+        )
     assert response.status_code == 503
     assert response.json()["code"] == "directory_unavailable"
