@@ -416,6 +416,10 @@ def load_directory(path: str | Path | None = None) -> Directory:
     return directory_from_dict(load_directory_document(path))
 
 
+def _drop_none_only(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None and v != []}
 
@@ -425,7 +429,8 @@ def _sorted_codes(codes: Iterable[Enum] | None) -> list[str] | None:
 
 
 def eligibility_to_dict(e: Eligibility) -> dict[str, Any]:
-    return _drop_none(
+    # Only None is left out: an empty list is a restriction that takes nobody.
+    return _drop_none_only(
         {
             "min_age": e.min_age,
             "max_age": e.max_age,
@@ -441,7 +446,7 @@ def eligibility_to_dict(e: Eligibility) -> dict[str, Any]:
             "max_severity": None if e.max_severity is None else int(e.max_severity),
             "flags_any": _sorted_codes(e.flags_any),
             "requires_court_case": e.requires_court_case,
-            "any_of": [eligibility_to_dict(a) for a in e.any_of],
+            "any_of": [eligibility_to_dict(a) for a in e.any_of] or None,
         }
     )
 

@@ -8,8 +8,8 @@ The rules (DESIGN.md §4), in the order the planner applies them:
    victim, and a declared pathway reaches it from where the victim is.
 3. Specialists first: for a need of severity 2+, or any need of a high-risk victim, only usable
    specialists are allowed when there is one.
-4. Continuity: when a service the victim already works with is allowed for a need, only the
-   current services are allowed for it.
+4. Continuity: when the service already meeting a need is still allowed for it, it keeps it;
+   otherwise, when services the victim already works with are allowed, only they are.
 5. Cover every need with the cheapest set of services (each service costs the same, amber costs
    more, each day along the pathway costs a little); ties go to the set whose sorted ids sort
    first, so the same inputs always give the same plan.
@@ -276,7 +276,10 @@ class _Planner:
             strict = self.ctx.severity(need) >= Severity.MODERATE or self.high_risk
             specialists = [s for s in usable_here if need in self.graph.services[s].specialisms]
             options = specialists if strict and specialists else usable_here
-            continuing = [s for s in options if s in self.open]
+            # Continuity: the service already meeting this need keeps it; failing that, one
+            # the victim already works with takes it on.
+            holding = [s for s in options if s in self.open and need in self.open[s].needs]
+            continuing = holding or [s for s in options if s in self.open]
             allowed[need] = continuing or options
             rejections[need] = rejected
 

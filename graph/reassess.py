@@ -110,10 +110,17 @@ def reassess(
                 Release(sid, "no longer in the plan; the handover had not been sent yet", ())
             )
             continue
+        # It waits for whoever takes over its needs, for the new lead if it led, and for every
+        # service it hands the victim over to: a warm handover keeps the sender responsible
+        # until the receiver has made first contact.
         takers = {p.service_id for p in plan.handovers if set(p.needs) & set(h.needs)}
+        takers |= {p.service_id for p in plan.handovers if p.from_node == sid}
         if was_lead and plan.lead is not None:
             takers.add(plan.lead)
-        after = tuple(sorted(t for t in takers if status_of.get(t) not in CONTACTED))
+        # A service started by this diff has not made first contact, whatever it did before.
+        after = tuple(
+            sorted(t for t in takers if t not in open_now or status_of[t] not in CONTACTED)
+        )
         releases.append(
             Release(
                 service_id=sid,

@@ -83,39 +83,6 @@ from .strategies import (
     scenarios,
 )
 
-RESTART_BUG = (
-    "engine bug (graph/reassess.py): reassess() builds status_of from every handover of the "
-    "case, closed ones included, so a service that COMPLETED an earlier handover counts as "
-    "having made first contact for the new handover the plan starts to it, and a provider "
-    "whose needs or lead it takes over is released at once (after=()); for the lead of a "
-    "high-risk victim that leaves them without an active lead (property 6a)"
-)
-SENDER_BUG = (
-    "engine bug (graph/plan.py tree() / graph/reassess.py): a current provider the new plan no "
-    "longer needs, but which the plan names as the sender (from_node) of a NEW handover, is "
-    "released at once (after=()) instead of staying until that handover has made first "
-    "contact (warm handover, DESIGN.md §4); only senders of handovers already under way are "
-    "kept"
-)
-KNOWN_BUGS = {"restart": RESTART_BUG, "sender": SENDER_BUG}
-"""Engine bugs these properties found that graph/ still has (each has a regression test)."""
-
-QUARANTINE_KNOWN_BUGS = True
-"""Generated histories stop (counted as an event) where the engine shows exactly the signature
-of a bug in ``KNOWN_BUGS``, so the history properties keep guarding everything else; the
-deterministic regression tests stay ``xfail(strict=True)`` until graph/ is fixed, after which
-the signature cannot occur and the quarantine has no effect. (Drop a fixed bug from
-``KNOWN_BUGS`` together with its ``xfail``.)"""
-
-
-class KnownEngineBugError(Exception):
-    """The engine did exactly what a bug of ``KNOWN_BUGS`` describes."""
-
-    def __init__(self, bug: str, detail: str) -> None:
-        super().__init__(f"{bug}: {detail}")
-        self.bug = bug
-
-
 CONTACTED = frozenset({HandoverStatus.IN_PROGRESS, HandoverStatus.COMPLETED})
 """First contact made (DESIGN.md §4: a release waits for this)."""
 ACTIVE = frozenset({HandoverStatus.ACCEPTED, HandoverStatus.IN_PROGRESS})
@@ -297,15 +264,6 @@ def test_generated_inputs_are_valid_documents(scn: Scenario) -> None:
     assert referral_from_dict(body, today=TODAY) == scn.referral
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "codec bug (graph/codec.py): directory_to_dict drops empty lists (_drop_none), so an "
-        "eligibility set that takes nobody (areas: []) is read back as no restriction (None): "
-        "a service that serves no area comes back serving every area"
-    ),
-)
 def test_an_empty_restriction_survives_a_round_trip() -> None:
     nowhere = dataclasses.replace(
         _service("nowhere", Need.HEALTH), eligibility=Eligibility(areas=frozenset())
@@ -613,14 +571,10 @@ class Case:
     chosen again). With ``strict_warm`` it further checks the warm-handover rule of §4 beyond
     the ``after`` list: a released provider waits for (i) every service taking over its
     needs, and (for the lead) the new lead, whose *current* handover has not made first
-    contact, and (ii) every new handover it sends itself. With ``quarantine`` it raises
-    ``KnownEngineBugError`` where the engine shows exactly a ``KNOWN_BUGS`` signature.
+    contact, and (ii) every new handover it sends itself.
     """
 
-    def __init__(
-        self, scn: Scenario, *, strict_warm: bool = False, quarantine: bool = False
-    ) -> None:
-        self.quarantine = quarantine
+    def __init__(self, scn: Scenario, *, strict_warm: bool = False) -> None:
         self.directory = scn.directory
         self.graph = build_graph(scn.directory)
         self.referral = scn.referral
@@ -776,8 +730,6 @@ class Case:
     def check_reassessment(self, result: Reassessment) -> None:
         plan, diff = result.plan, result.diff
         ctx = self.ctx()
-        if self.quarantine and "restart" in KNOWN_BUGS:
-            self.check_restart_bug(plan, diff)
         check_needs_cover(plan, ctx)
         open_now = {r.service_id: r for r in self.records if r.is_open}
         gave_up = {
@@ -810,23 +762,6 @@ class Case:
         if self.strict_warm:
             self.check_warm(plan, diff, open_now)
 
-    def check_restart_bug(self, plan: Plan, diff: Diff) -> None:
-        """Raise ``KnownEngineBugError`` where a release leaves out, of the services taking
-        over (its needs, or the lead when it holds it), one started anew whose earlier handover
-        completed — exactly ``KNOWN_BUGS["restart"]``."""
-        holder = next((r.service_id for r in self.records if r.lead and r.is_open), None)
-        started = {h.service_id for h in diff.start}
-        for rel in diff.release:
-            r = self.open_record(rel.service_id)
-            assert r is not None
-            takers = {h.service_id for h in plan.handovers if set(h.needs) & set(r.needs)}
-            if rel.service_id == holder and plan.lead is not None:
-                takers.add(plan.lead)
-            for t in sorted((takers & started) - set(rel.after)):
-                earlier = self.latest(t)
-                if earlier is not None and earlier.status is HandoverStatus.COMPLETED:
-                    raise KnownEngineBugError("restart", f"{rel.service_id} did not wait for {t}")
-
     def check_warm(self, plan: Plan, diff: Diff, open_now: dict[str, Record]) -> None:
         holder = next((r.service_id for r in open_now.values() if r.lead), None)
 
@@ -852,8 +787,6 @@ class Case:
             # (a pending sender cancelled now would leave a proposed handover never sent).
             sent = {h.service_id for h in diff.start if h.from_node == rel.service_id}
             missing = sorted(sent - set(rel.after))
-            if missing and self.quarantine and "sender" in KNOWN_BUGS:
-                raise KnownEngineBugError("sender", f"{rel.service_id} did not wait for {missing}")
             assert not missing, (
                 f"warm handover: {rel.service_id} ({r.status.value}) released after "
                 f"{list(rel.after)} but it sends {missing}, which have not made first contact"
@@ -883,15 +816,7 @@ def provider_steps(case: Case) -> list[tuple[int, HandoverStatus]]:
 def run_case(data: st.DataObject, scn: Scenario, *, max_steps: int, strict_warm: bool) -> None:
     """Intake, then up to ``max_steps`` random steps (each a provider action or a
     reassessment, unchanged or new), checking the properties after each."""
-    try:
-        _run_case(data, scn, max_steps=max_steps, strict_warm=strict_warm)
-    except KnownEngineBugError as bug:
-        note(f"history stopped at a known engine bug: {bug}")
-        event(f"stopped at the known engine bug {bug.bug!r}")
-
-
-def _run_case(data: st.DataObject, scn: Scenario, *, max_steps: int, strict_warm: bool) -> None:
-    case = Case(scn, strict_warm=strict_warm, quarantine=QUARANTINE_KNOWN_BUGS)
+    case = Case(scn, strict_warm=strict_warm)
     note(f"intake: needs {dict(scn.referral.assessment.needs)}, risk {case.ctx().risk_level}")
     case.intake()
     case.after_step()
@@ -995,7 +920,6 @@ def test_the_old_lead_stays_acting_lead_until_the_new_lead_makes_contact() -> No
     assert advocate is not None and advocate.lead
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["sender"])
 def test_a_sender_stays_until_the_service_it_hands_over_to_has_made_contact() -> None:
     """A current provider the plan no longer needs, but which is the only way to a service the
     plan now needs, sends that handover and stays until it has made first contact (warm
@@ -1026,7 +950,6 @@ def test_a_sender_stays_until_the_service_it_hands_over_to_has_made_contact() ->
     _step(case, "b", *ACCEPT_AND_CONTACT)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS["restart"])
 def test_a_restarted_service_has_not_made_first_contact_yet() -> None:
     scn = _scenario(
         [

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import pytest
 
-from graph import CurrentHandover, PathwayGraph, build_graph, load_directory, reassess, releases_due
-from graph.vocabulary import CapacityStatus, HandoverStatus, Need
+from graph import (
+    Capacity,
+    CurrentHandover,
+    Directory,
+    Eligibility,
+    Pathway,
+    PathwayGraph,
+    Service,
+    build_graph,
+    load_directory,
+    reassess,
+    releases_due,
+)
+from graph.vocabulary import CapacityStatus, HandoverStatus, Need, VictimRole
 
 from .helpers import NOW, PETERBOROUGH, fresh, referral, shipped_graph
 
@@ -189,3 +202,43 @@ def test_a_proposed_handover_no_longer_needed_is_dropped_at_once(g: PathwayGraph
     )
     diff = reassess(g, r, current, now=NOW).diff
     assert [(x.service_id, x.after) for x in diff.release] == [("bobby-scheme", ())]
+
+
+def test_the_service_already_meeting_a_need_keeps_it() -> None:
+    # A coordinator that also lists the need must not take it from the service meeting it.
+    da, home = Need.DOMESTIC_ABUSE_ADVOCACY, Need.ACCOMMODATION
+    services = (
+        Service("advocate", "p", "Advocate", (da,)),
+        # Aimed at fewer people, so it would win a tie for the need on cost alone.
+        Service(
+            "coordinator",
+            "p",
+            "Coordinator",
+            (Need.SOCIAL, da),
+            eligibility=Eligibility(victim_roles=frozenset({VictimRole.DIRECT})),
+        ),
+        Service("housing", "p", "Housing", (home,)),
+    )
+    fresh_at = NOW - dt.timedelta(hours=1)
+    services = tuple(
+        dataclasses.replace(s, capacity=Capacity(CapacityStatus.GREEN, 5, 10, fresh_at))
+        for s in services
+    )
+    pathways = (
+        Pathway("entry:police", "advocate"),
+        Pathway("entry:police", "coordinator"),
+        Pathway("coordinator", "housing"),
+    )
+    g = build_graph(Directory("t", services, pathways))
+    r = referral(
+        incident={"kind": "theft"},
+        assessment={"needs": {"domestic_abuse_advocacy": 1, "accommodation": 1}},
+    )
+    current = [
+        CurrentHandover("advocate", "entry:police", (da,), IN_PROGRESS, lead=True),
+        CurrentHandover("coordinator", "entry:police", (), IN_PROGRESS),
+        CurrentHandover("housing", "coordinator", (home,), IN_PROGRESS),
+    ]
+    diff = reassess(g, r, current, now=NOW).diff
+    assert diff.release == ()
+    assert {(k.service_id, k.needs) for k in diff.keep} >= {("advocate", (da,))}
