@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint types soak openapi clean
+.PHONY: run test check lint types soak proof openapi clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 ## soak: the long property, fuzz and soak variants (CI runs these too)
 soak: $(STAMP)
 	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest -q -m slow
+
+## proof: the fault and concurrency tests, with the figures of the README's "Proof under fire"
+## (needs PostgreSQL; `make proof ARGS=--soak` for the long variants)
+proof: $(STAMP)
+	scripts/proof.sh $(ARGS)
 
 ## openapi: regenerate openapi/*.json from the apps (a test fails when they drift)
 openapi: $(STAMP)

@@ -507,7 +507,8 @@ class _Planner:
             met = ", ".join(
                 _need_words(n)
                 + (" (specialist)" if n in service.specialisms else "")
-                + f" — {_SEVERITY_WORDS[severity(n)]}"
+                # A signpost shares nothing about the victim, not even how severe a need is.
+                + (f" — {_SEVERITY_WORDS[severity(n)]}" if self.consent else "")
                 for n in needs
             )
             parts.append(f"Meets: {met}.")

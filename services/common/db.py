@@ -5,7 +5,9 @@
   starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing
   with "database is locked" when one upgrades its read lock.
 - PostgreSQL through psycopg 3 (``postgresql+psycopg://``; a bare ``postgresql://`` is read the
-  same way), with a connect timeout and pre-ping so ``/readyz`` answers promptly.
+  same way), with a connect timeout (5 s, or the URL's ``connect_timeout``) and pre-ping, so
+  that while the database is unreachable ``/readyz`` and every request fail fast (a 503) and
+  the pool recovers by itself once it is back.
 
 ``get_session`` is the only place that commits: on success when the endpoint returns (before the
 response is sent), rolling back on any error. Code below it at most flushes.
@@ -15,12 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, QueuePool, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
@@ -93,10 +98,12 @@ def create_db_engine(url: str) -> Engine:
     if backend == "postgresql":
         if u.get_driver_name() != "psycopg":
             raise ValueError(f"use postgresql+psycopg:// (psycopg 3), not {u.drivername}://")
+        # A connect_timeout in the URL wins (connect_args would silently override it).
+        connect_timeout = int(str(u.query.get("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)))
         return create_engine(
-            u,
+            u.difference_update_query(["connect_timeout"]),
             pool_pre_ping=True,
-            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S},
+            connect_args={"connect_timeout": connect_timeout},
         )
     raise ValueError(
         f"unsupported database URL scheme {u.drivername!r}: "
@@ -155,12 +162,50 @@ def request_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
+DB_SLOTS_MAX = 30
+"""At most this many requests of one process work on the database at once (fewer when the
+pool is smaller): well under the 40 worker threads sync endpoints run on (anyio's default)."""
+
+_slots: weakref.WeakKeyDictionary[Engine, anyio.Semaphore] = weakref.WeakKeyDictionary()
+_slots_lock = threading.Lock()
+
+
+def _pool_capacity(engine: Engine) -> int:
+    pool = engine.pool
+    size = pool.size() if isinstance(pool, QueuePool) else DB_SLOTS_MAX
+    overflow = int(getattr(pool, "_max_overflow", 0))
+    return DB_SLOTS_MAX if overflow < 0 else max(1, min(DB_SLOTS_MAX, size + overflow))
+
+
+async def database_slot(request: Request) -> AsyncIterator[None]:
+    """Wait (in the event loop, holding no thread) for one of the process's database slots,
+    and keep it until the request's session has committed.
+
+    Without it a burst of requests deadlocks: each waits for a pool connection or a row lock
+    in a worker thread, until every thread waits, while the request holding the lock needs a
+    thread to serialise its response before it can commit and let the others go on. With as
+    many slots as pooled connections, a request with a slot always finds a connection and a
+    thread, and the rest queue here for free.
+    """
+    engine = request_engine(request)
+    with _slots_lock:
+        slots = _slots.get(engine)
+        if slots is None:
+            slots = _slots[engine] = anyio.Semaphore(_pool_capacity(engine))
+    async with slots:
+        yield
+
+
+def get_session(
+    request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
+) -> Iterator[Session]:
     """One session per request: commit when the endpoint returns, roll back on any error."""
     yield from _session(request, write=request.method not in SAFE_METHODS)
 
 
-def get_writing_session(request: Request) -> Iterator[Session]:
+def get_writing_session(
+    request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
+) -> Iterator[Session]:
     """The same, for a read that writes too (an audited read of personal data): on SQLite it
     takes the write lock up front rather than failing to upgrade a read lock later."""
     yield from _session(request, write=True)

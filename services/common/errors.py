@@ -15,6 +15,7 @@ unexpected — as a problem document. Nothing below an endpoint raises ``HTTPExc
     ├── ConflictError                409, the change contradicts the current state (says why)
     ├── PreconditionFailedError      412, a stale ``If-Match``
     ├── ContentTooLargeError         413
+    ├── UnsupportedMediaTypeError    415, a body that is not sent as JSON
     ├── UnprocessableContentError    422, with ``errors``: one entry per bad field
     ├── PreconditionRequiredError    428, ``If-Match`` missing where it is required
     └── ServiceUnavailableError      503
@@ -37,7 +38,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -141,6 +143,12 @@ class ContentTooLargeError(ProblemError):
     status = 413
     code = "content_too_large"
     description = "The request body is too large"
+
+
+class UnsupportedMediaTypeError(ProblemError):
+    status = 415
+    code = "unsupported_media_type"
+    description = "The body is not sent as JSON: use Content-Type: application/json"
 
 
 class UnprocessableContentError(ProblemError):
@@ -289,10 +297,46 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         code = "method_not_allowed"
     elif status == 413:
         detail, code = "The request body is too large", ContentTooLargeError.code
+    elif status == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI's answer to a JSON body it cannot even decode (not UTF-8, nested past the
+        # parser's limit): the same 422 as any other JSON that does not parse.
+        return _unparseable_body(request, exc.__cause__)
     else:
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else _phrase(status)
         code = None
     return problem_response(request, status=status, detail=detail, code=code, headers=headers)
+
+
+def _unparseable_body(request: Request, cause: Exception) -> JSONResponse:
+    if isinstance(cause, RecursionError):
+        msg = "is nested too deeply to read"
+    else:
+        msg = "is not JSON: it must be UTF-8 text"
+    return problem_response(
+        request,
+        status=422,
+        detail=f"The request is not valid: body: {msg}",
+        code=UnprocessableContentError.code,
+        errors=[FieldError(loc=["body"], msg=msg, type="json_invalid")],
+    )
+
+
+DATABASE_RETRY_AFTER_S = 5
+
+
+async def _on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database is out of reach (down, restarting, a network fault), timed out, or every
+    # pooled connection is busy. Not the caller's fault and not a bug: a 503 to retry, never a
+    # 500. The pool pings before each use, so the service recovers by itself when it is back.
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        request,
+        status=503,
+        detail="The database cannot be reached just now; retry shortly (a referral with the "
+        "same Idempotency-Key, so that it is not made twice)",
+        code="database_unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
 
 
 async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
@@ -326,6 +370,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(IntegrityError, _on_integrity)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(unavailable, _on_database_unavailable)
     # Starlette gives the catch-all to ServerErrorMiddleware: it sends this response and then
     # re-raises, so the server logs the traceback too.
     app.add_exception_handler(Exception, _on_unexpected)

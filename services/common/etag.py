@@ -88,6 +88,20 @@ IfMatch = Annotated[
         description="The ETag from your last read: the write happens only if it is current.",
     ),
 ]
+REQUIRED_IN_DOCUMENT = "x-pathways-required"
+"""Marks a header the service checks itself (so FastAPI must let it through when missing) but
+that the OpenAPI document should show as required; ``install_openapi`` moves the mark."""
+
+IfMatchRequired = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=2000,
+        description="The ETag from your last read: the write happens only if it is current. "
+        "Required: without it the answer is 428.",
+        json_schema_extra={REQUIRED_IN_DOCUMENT: True},
+    ),
+]
 IfNoneMatch = Annotated[
     str | None,
     Header(

@@ -17,6 +17,7 @@ from services.common.db import create_db_engine
 from services.common.errors import install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
+from services.common.media import JsonBodyMiddleware
 from services.common.migrations import MigrationSet
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
@@ -95,6 +96,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         lifespan=lifespan,
         separate_input_output_schemas=False,
     )
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     install_openapi(app)

@@ -36,6 +36,8 @@ Contact = Annotated[
         max_length=20,
         description="How to reach them: `phone`, `email`, `url` and any other short "
         "snake_case keys (at most 20; values at most 500 characters).",
+        # Keys that do not match the pattern are refused: the document must not allow them.
+        json_schema_extra={"additionalProperties": False},
     ),
 ]
 

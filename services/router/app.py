@@ -20,6 +20,7 @@ from services.common.db import create_db_engine
 from services.common.errors import install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
+from services.common.media import JsonBodyMiddleware
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
@@ -82,8 +83,11 @@ def create_app(
             retries=settings.directory_retries,
             transport=directory_transport,
         )
+        # The view reads and stores snapshots from inside requests that already hold one of the
+        # pool's connections: with its own, a burst of requests cannot deadlock the pool.
+        view_engine = create_db_engine(settings.database_url)
         view = DirectoryView(
-            client=client, engine=engine, max_age_seconds=settings.snapshot_max_age_seconds
+            client=client, engine=view_engine, max_age_seconds=settings.snapshot_max_age_seconds
         )
         worker = _worker(settings, engine, view, webhook_transport)
         if settings.run_worker:
@@ -101,6 +105,7 @@ def create_app(
             worker.stop()  # safe when it never started; closes its HTTP client
             view.close()
             client.close()
+            view_engine.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -110,6 +115,7 @@ def create_app(
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     install_openapi(app)

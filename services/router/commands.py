@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import logging
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -57,6 +58,7 @@ def worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     worker = Worker(settings=settings, engine=engine, sweep=sweep)
+    print("pathways worker: running (SIGTERM or Ctrl-C stops it)", file=sys.stderr, flush=True)
     try:
         worker.run_forever(stop)
     finally:

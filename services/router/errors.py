@@ -43,3 +43,11 @@ class NotTheLeadError(ForbiddenError):
 class ReferralClosedError(ConflictError):
     code = "referral_closed"
     description = "The referral is closed"
+
+
+class OverCapacityError(ConflictError):
+    code = "over_capacity"
+    description = (
+        "The service has no places left by its confirmed capacity: accept anyway with an "
+        "`over_capacity_reason`, or decline"
+    )

@@ -46,6 +46,14 @@ class RouterSettings(ServiceSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0, le=3600)
     webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    webhook_lease_seconds: float | None = Field(
+        default=None,
+        ge=1,
+        le=86400,
+        description="How long a worker holds the events it claimed; those of a worker that dies "
+        "are sent again by another once this runs out. At least twice the longest attempt "
+        "(3 × the webhook timeout + 1 s); by default that, and never under 60 s.",
+    )
     allow_private_webhook_targets: bool = Field(
         default=False,
         description="Development only: deliver to private or loopback addresses.",
@@ -54,6 +62,21 @@ class RouterSettings(ServiceSettings):
     @property
     def database_url(self) -> str:
         return self.router_database_url
+
+    @property
+    def webhook_attempt_seconds(self) -> float:
+        """The longest one delivery attempt takes: connect, send and read each get the timeout."""
+        return 3 * self.webhook_timeout_seconds + 1
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> Self:
+        shortest = 2 * self.webhook_attempt_seconds
+        if self.webhook_lease_seconds is not None and self.webhook_lease_seconds < shortest:
+            raise ValueError(
+                f"PATHWAYS_WEBHOOK_LEASE_SECONDS must be at least {shortest:g} (twice the "
+                "longest delivery attempt, 3 × PATHWAYS_WEBHOOK_TIMEOUT_SECONDS + 1)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_router_values(self) -> Self:

@@ -7,7 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from services.common.db import SessionDep
-from services.common.errors import UnprocessableContentError, problem_responses
+from services.common.errors import (
+    ServiceUnavailableError,
+    UnprocessableContentError,
+    problem_responses,
+)
 
 from ..fields import PathId
 from . import service
@@ -16,7 +20,8 @@ from .schemas import HsdsPage, HsdsService
 router = APIRouter(
     prefix="/openreferral",
     tags=["openreferral"],
-    responses=problem_responses(UnprocessableContentError),
+    # Open to all, so not declared with the keyed operations: it reads the database too.
+    responses=problem_responses(UnprocessableContentError, ServiceUnavailableError),
 )
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}

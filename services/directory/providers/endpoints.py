@@ -14,7 +14,14 @@ from services.common.errors import (
     UnprocessableContentError,
     problem_responses,
 )
-from services.common.etag import IfMatch, IfNoneMatch, conditional_headers, not_modified
+from services.common.etag import (
+    IfMatch,
+    IfMatchRequired,
+    IfNoneMatch,
+    conditional_headers,
+    not_modified,
+)
+from services.common.openapi import ETAG_HEADER, link
 from services.common.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from ..errors import AlreadyExistsError, ProviderHasServicesError, ProviderNotFoundError
@@ -28,6 +35,15 @@ router = APIRouter(
     responses=problem_responses(UnauthorizedError, UnprocessableContentError),
 )
 
+_ID = {"path.provider_id": "$response.body#/id"}
+_ID_AND_ETAG = {**_ID, "header.If-Match": "$response.header.ETag"}
+READ_AND_CHANGE = {
+    "GetProvider": link("get_provider", "Read the provider back.", _ID),
+    "UpdateProvider": link(
+        "update_provider", "Change it, with this ETag as If-Match.", _ID_AND_ETAG
+    ),
+}
+
 
 @router.post(
     "",
@@ -35,7 +51,23 @@ router = APIRouter(
     operation_id="create_provider",
     summary="Add a provider",
     response_model=ProviderPublic,
-    responses=problem_responses(ForbiddenError, AlreadyExistsError),
+    responses={
+        201: {
+            "headers": ETAG_HEADER,
+            "links": {
+                **READ_AND_CHANGE,
+                "AddService": link(
+                    "create_service",
+                    "Add a service that this provider runs.",
+                    request_body={"provider_id": "$response.body#/id"},
+                ),
+                "DeleteProvider": link(
+                    "delete_provider", "Delete it (while it runs no services).", _ID_AND_ETAG
+                ),
+            },
+        },
+        **problem_responses(ForbiddenError, AlreadyExistsError),
+    },
 )
 def create_provider(
     *, session: SessionDep, by: Admin, body: ProviderCreate, response: Response
@@ -64,7 +96,11 @@ def list_providers(
     operation_id="get_provider",
     summary="Read a provider",
     response_model=ProviderPublic,
-    responses={**problem_responses(ProviderNotFoundError), 304: {"description": "Not modified"}},
+    responses={
+        200: {"headers": ETAG_HEADER, "links": READ_AND_CHANGE},
+        **problem_responses(ProviderNotFoundError),
+        304: {"description": "Not modified"},
+    },
 )
 def get_provider(
     *,
@@ -87,9 +123,15 @@ def get_provider(
     operation_id="update_provider",
     summary="Change a provider (needs If-Match)",
     response_model=ProviderPublic,
-    responses=problem_responses(
-        ForbiddenError, ProviderNotFoundError, PreconditionFailedError, PreconditionRequiredError
-    ),
+    responses={
+        200: {"headers": ETAG_HEADER, "links": READ_AND_CHANGE},
+        **problem_responses(
+            ForbiddenError,
+            ProviderNotFoundError,
+            PreconditionFailedError,
+            PreconditionRequiredError,
+        ),
+    },
 )
 def update_provider(
     *,
@@ -98,7 +140,7 @@ def update_provider(
     provider_id: PathId,
     body: ProviderUpdate,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatchRequired = None,
 ) -> ProviderPublic:
     """Only the fields given change. Send the ETag of your last read as `If-Match`."""
     provider = service.update_provider(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from graph.vocabulary import (
     Check,
@@ -21,7 +21,7 @@ from graph.vocabulary import (
     SourceKind,
     VictimRole,
 )
-from services.common.inputs import InputModel
+from services.common.inputs import WHOLE_NUMBER, InputModel
 
 from ..fields import AreaCode
 
@@ -30,8 +30,7 @@ IsoDate = Annotated[
     StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
     Field(json_schema_extra={"format": "date"}, description="YYYY-MM-DD, not in the future."),
 ]
-Int = Annotated[int, Field(strict=True)]
-SeverityValue = Annotated[int, Field(strict=True, ge=0, le=3)]
+SeverityValue = Annotated[StrictInt, Field(ge=0, le=3), WHOLE_NUMBER]
 
 
 class SourceIn(InputModel):
@@ -51,7 +50,7 @@ class ContactPreferencesIn(InputModel):
 class VictimIn(InputModel):
     area: AreaCode
     role: VictimRole | None = None
-    age: Annotated[Int, Field(ge=0, le=120)] | None = None
+    age: Annotated[StrictInt, Field(ge=0, le=120), WHOLE_NUMBER] | None = None
     sex: Sex | None = None
     consent_to_share: StrictBool | None = None
     refused_services: (
@@ -73,9 +72,9 @@ class AssessmentIn(InputModel):
         max_length=len(Need), description="Need code → severity (0 none … 3 high)."
     )
     risk_level: RiskLevel | None = None
-    dash_score: Annotated[Int, Field(ge=0, le=24)] | None = None
+    dash_score: Annotated[StrictInt, Field(ge=0, le=24), WHOLE_NUMBER] | None = None
     flags: list[RiskFlag] | None = Field(default=None, max_length=len(RiskFlag))
-    incidents_last_12_months: Annotated[Int, Field(ge=0, le=1000)] | None = None
+    incidents_last_12_months: Annotated[StrictInt, Field(ge=0, le=1000), WHOLE_NUMBER] | None = None
     last_marac_referral_on: IsoDate | None = None
 
 

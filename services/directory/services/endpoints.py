@@ -18,7 +18,14 @@ from services.common.errors import (
     UnprocessableContentError,
     problem_responses,
 )
-from services.common.etag import IfMatch, IfNoneMatch, conditional_headers, not_modified
+from services.common.etag import (
+    IfMatch,
+    IfMatchRequired,
+    IfNoneMatch,
+    conditional_headers,
+    not_modified,
+)
+from services.common.openapi import ETAG_HEADER, link
 from services.common.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from ..dependencies import SettingsDep
@@ -40,6 +47,18 @@ router = APIRouter(
 
 AdminOrProvider = Annotated[Principal, Depends(require(Role.ADMIN, Role.PROVIDER))]
 
+_ID = {"path.service_id": "$response.body#/id"}
+_ID_AND_ETAG = {**_ID, "header.If-Match": "$response.header.ETag"}
+READ_AND_CHANGE = {
+    "GetService": link("get_service", "Read the service back.", _ID),
+    "UpdateService": link(
+        "update_service",
+        "Change it, with this ETag as If-Match (run by the same provider).",
+        _ID_AND_ETAG,
+        request_body={"provider_id": "$response.body#/provider_id"},
+    ),
+}
+
 
 @router.post(
     "",
@@ -48,7 +67,24 @@ AdminOrProvider = Annotated[Principal, Depends(require(Role.ADMIN, Role.PROVIDER
     summary="Add a service",
     response_model=ServicePublic,
     response_model_exclude_unset=True,
-    responses=problem_responses(ForbiddenError, AlreadyExistsError),
+    responses={
+        201: {
+            "headers": ETAG_HEADER,
+            "links": {
+                **READ_AND_CHANGE,
+                "PutCapacity": link("put_service_capacity", "Set its capacity.", _ID),
+                "AddPathwayTo": link(
+                    "create_pathway",
+                    "Add a pathway leading to it.",
+                    request_body={"to_service": "$response.body#/id"},
+                ),
+                "DeleteService": link(
+                    "delete_service", "Delete it (while no pathway uses it).", _ID_AND_ETAG
+                ),
+            },
+        },
+        **problem_responses(ForbiddenError, AlreadyExistsError),
+    },
 )
 def create_service(
     *,
@@ -119,7 +155,11 @@ def list_services(
     summary="Read a service",
     response_model=ServicePublic,
     response_model_exclude_unset=True,
-    responses={**problem_responses(ServiceNotFoundError), 304: {"description": "Not modified"}},
+    responses={
+        200: {"headers": ETAG_HEADER, "links": READ_AND_CHANGE},
+        **problem_responses(ServiceNotFoundError),
+        304: {"description": "Not modified"},
+    },
 )
 def get_service(
     *,
@@ -144,13 +184,16 @@ def get_service(
     summary="Change a service (needs If-Match)",
     response_model=ServicePublic,
     response_model_exclude_unset=True,
-    responses=problem_responses(
-        ForbiddenError,
-        ServiceNotFoundError,
-        SelfReferralPathwaysError,
-        PreconditionFailedError,
-        PreconditionRequiredError,
-    ),
+    responses={
+        200: {"headers": ETAG_HEADER, "links": READ_AND_CHANGE},
+        **problem_responses(
+            ForbiddenError,
+            ServiceNotFoundError,
+            SelfReferralPathwaysError,
+            PreconditionFailedError,
+            PreconditionRequiredError,
+        ),
+    },
 )
 def update_service(
     *,
@@ -160,7 +203,7 @@ def update_service(
     service_id: PathId,
     body: ServiceUpdate,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatchRequired = None,
 ) -> ServicePublic:
     """Only the fields given change; `eligibility` given is replaced whole."""
     updated = service.update_service(

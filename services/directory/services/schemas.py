@@ -14,6 +14,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from graph.vocabulary import (
     CapacityStatus,
@@ -24,17 +26,25 @@ from graph.vocabulary import (
     Sex,
     VictimRole,
 )
-from services.common.inputs import InputModel, Name, PatchModel, Text
+from services.common.inputs import WHOLE_NUMBER, InputModel, Name, PatchModel, Text
 
 from ..fields import AreaCode, Contact, Slug
 
 MAX_ALTERNATIVES = 10
 MAX_AREAS = 200
+# Lists whose values must not repeat (checked by _unique): say so in the OpenAPI document too.
+UNIQUE: JsonDict = {"uniqueItems": True}
+
+Age = Annotated[StrictInt, Field(ge=0, le=120), WHOLE_NUMBER]
+Severity = Annotated[StrictInt, Field(ge=0, le=3), WHOLE_NUMBER]
+Places = Annotated[StrictInt, Field(ge=0, le=1_000_000), WHOLE_NUMBER]
+ResponseHours = Annotated[StrictInt, Field(ge=1, le=24 * 90), WHOLE_NUMBER]
 
 
 def _unique(values: list[object] | None, field: str) -> None:
     if values is not None and len(set(values)) != len(values):
-        raise ValueError(f"{field} must not repeat a value")
+        # Stated in the document (uniqueItems): a type of its own, not "value_error".
+        raise PydanticCustomError("not_unique", "{field} must not repeat a value", {"field": field})
 
 
 class Eligibility(InputModel):
@@ -45,27 +55,36 @@ class Eligibility(InputModel):
     abuse").
     """
 
-    min_age: StrictInt | None = Field(default=None, ge=0, le=120)
-    max_age: StrictInt | None = Field(default=None, ge=0, le=120)
-    areas: list[AreaCode] | None = Field(default=None, min_length=1, max_length=MAX_AREAS)
-    incident_kinds: list[IncidentKind] | None = Field(default=None, min_length=1)
-    victim_roles: list[VictimRole] | None = Field(default=None, min_length=1)
-    risk_levels: list[RiskLevel] | None = Field(default=None, min_length=1)
+    min_age: Age | None = None
+    max_age: Age | None = None
+    areas: list[AreaCode] | None = Field(
+        default=None, min_length=1, max_length=MAX_AREAS, json_schema_extra=UNIQUE
+    )
+    incident_kinds: list[IncidentKind] | None = Field(
+        default=None, min_length=1, json_schema_extra=UNIQUE
+    )
+    victim_roles: list[VictimRole] | None = Field(
+        default=None, min_length=1, json_schema_extra=UNIQUE
+    )
+    risk_levels: list[RiskLevel] | None = Field(
+        default=None, min_length=1, json_schema_extra=UNIQUE
+    )
     requires_police_report: StrictBool | None = None
     sexes: list[Sex] | None = Field(
         default=None,
         min_length=1,
         description="Only for services that lawfully declare single-sex provision.",
+        json_schema_extra=UNIQUE,
     )
-    max_days_since_incident: StrictInt | None = Field(default=None, ge=0, le=36500)
+    max_days_since_incident: Annotated[StrictInt, Field(ge=0, le=36500), WHOLE_NUMBER] | None = None
     self_referral: StrictBool | None = Field(
         default=None, description="false: the victim cannot refer themselves (entry:self)."
     )
-    min_severity: StrictInt | None = Field(
-        default=None, ge=0, le=3, description="Severity 0 none, 1 low, 2 moderate, 3 high."
+    min_severity: Severity | None = Field(
+        default=None, description="Severity 0 none, 1 low, 2 moderate, 3 high."
     )
-    max_severity: StrictInt | None = Field(default=None, ge=0, le=3)
-    flags_any: list[RiskFlag] | None = Field(default=None, min_length=1)
+    max_severity: Severity | None = None
+    flags_any: list[RiskFlag] | None = Field(default=None, min_length=1, json_schema_extra=UNIQUE)
     requires_court_case: StrictBool | None = None
     any_of: list[Eligibility] | None = Field(default=None, max_length=MAX_ALTERNATIVES)
 
@@ -97,8 +116,8 @@ class CapacityIn(InputModel):
     status: CapacityStatus = Field(
         description="green: open; amber: open with a waiting list; red: closed to new handovers."
     )
-    available: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
-    maximum: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
+    available: Places | None = None
+    maximum: Places | None = None
 
     @model_validator(mode="after")
     def _available_within_maximum(self) -> Self:
@@ -146,7 +165,7 @@ class Webhook(BaseModel):
     secret: str
 
 
-NeedList = Annotated[list[Need], Field(max_length=len(Need))]
+NeedList = Annotated[list[Need], Field(max_length=len(Need), json_schema_extra=UNIQUE)]
 
 
 class ServiceCreate(InputModel):
@@ -160,8 +179,8 @@ class ServiceCreate(InputModel):
     )
     eligibility: Eligibility = Field(default_factory=Eligibility)
     capacity: CapacityIn | None = None
-    response_hours: StrictInt = Field(
-        default=72, ge=1, le=24 * 90, description="Hours it takes to answer a handover."
+    response_hours: ResponseHours = Field(
+        default=72, description="Hours it takes to answer a handover."
     )
     contact: Contact = Field(default_factory=dict)
     webhook: WebhookIn | None = Field(
@@ -187,7 +206,7 @@ class ServiceUpdate(PatchModel):
     needs: NeedList | None = Field(default=None, min_length=1)
     specialisms: NeedList | None = None
     eligibility: Eligibility | None = None
-    response_hours: StrictInt | None = Field(default=None, ge=1, le=24 * 90)
+    response_hours: ResponseHours | None = None
     contact: Contact | None = None
     webhook: WebhookIn | None = None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 
 from graph.vocabulary import HandoverStatus
 from services.common.db import AuditedReadSessionDep, SessionDep
@@ -14,12 +14,13 @@ from services.common.errors import (
     UnprocessableContentError,
     problem_responses,
 )
+from services.common.openapi import link
 from services.common.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from ..dependencies import DirectoryDep, Provider, ProviderOrAdmin
-from ..errors import HandoverNotFoundError, IllegalTransitionError
+from ..errors import HandoverNotFoundError, IllegalTransitionError, OverCapacityError
 from . import service
-from .schemas import CompleteIn, DeclineIn, HandoverDetail, HandoverPublic
+from .schemas import AcceptIn, CompleteIn, DeclineIn, HandoverDetail, HandoverPublic
 
 router = APIRouter(
     prefix="/handovers",
@@ -31,11 +32,23 @@ HandoverId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-
 ACTION_ERRORS = problem_responses(HandoverNotFoundError, IllegalTransitionError)
 
 
+def _next_steps(id_at: str) -> dict[str, object]:
+    parameters = {"path.handover_id": f"$response.body#{id_at}"}
+    return {
+        "GetHandover": link("get_handover", "Read it, with what travels with it.", parameters),
+        "Accept": link("accept_handover", "Accept it.", parameters),
+        "Decline": link("decline_handover", "Decline it (the case is re-routed).", parameters),
+        "Contact": link("contact_handover", "Record first contact.", parameters),
+        "Complete": link("complete_handover", "Complete it with outcomes.", parameters),
+    }
+
+
 @router.get(
     "",
     operation_id="list_handovers",
     summary="List your handovers",
     response_model=Page[HandoverPublic],
+    responses={200: {"links": _next_steps("/items/0/id")}},
 )
 def list_handovers(
     *,
@@ -55,7 +68,7 @@ def list_handovers(
     operation_id="get_handover",
     summary="Read a handover and what travels with it",
     response_model=HandoverDetail,
-    responses=problem_responses(HandoverNotFoundError),
+    responses={200: {"links": _next_steps("/id")}, **problem_responses(HandoverNotFoundError)},
 )
 def get_handover(
     *, session: AuditedReadSessionDep, by: ProviderOrAdmin, handover_id: HandoverId
@@ -70,10 +83,27 @@ def get_handover(
     operation_id="accept_handover",
     summary="Accept a handover",
     response_model=HandoverPublic,
-    responses=ACTION_ERRORS,
+    responses={**ACTION_ERRORS, **problem_responses(IllegalTransitionError, OverCapacityError)},
 )
-def accept(*, session: SessionDep, by: Provider, handover_id: HandoverId) -> HandoverPublic:
-    return service.accept(session=session, handover_id=handover_id, by=by)
+def accept(
+    *,
+    session: SessionDep,
+    by: Provider,
+    view: DirectoryDep,
+    handover_id: HandoverId,
+    body: Annotated[AcceptIn | None, Body()] = None,
+) -> HandoverPublic:
+    """`accepted`. The body is optional: with no place left by the service's confirmed capacity
+    (the directory's `available`, less the handovers accepted since it was confirmed) the
+    accept is a 409 `over_capacity`, unless `over_capacity_reason` says why the service takes
+    the victim on anyway; that decision is recorded in the timeline and the audit log."""
+    return service.accept(
+        session=session,
+        handover_id=handover_id,
+        by=by,
+        view=view,
+        over_capacity_reason=body.over_capacity_reason if body is not None else None,
+    )
 
 
 @router.post(

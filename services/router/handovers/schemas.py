@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from graph.vocabulary import CapacityStatus, Check, HandoverMode, HandoverStatus, Need, Outcome
-from services.common.inputs import InputModel
+from services.common.inputs import InputModel, Reason
 
 
 class Rejection(BaseModel):
@@ -68,8 +68,20 @@ class HandoverDetail(HandoverPublic):
     )
 
 
+class AcceptIn(InputModel):
+    """An optional body for accepting: only needed to accept above the service's capacity."""
+
+    over_capacity_reason: Reason | None = Field(
+        default=None,
+        description="Why the service takes the victim on although it has no places left by "
+        "its confirmed capacity. Without it such an accept is a 409 `over_capacity`; with it "
+        "the decision is recorded in the timeline and the audit log. Ignored while places "
+        "are left.",
+    )
+
+
 class DeclineIn(InputModel):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+    reason: Reason
 
 
 class CompleteIn(InputModel):

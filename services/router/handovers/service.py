@@ -4,18 +4,21 @@ Only the receiving provider may accept, decline, record first contact or complet
 provider gets 404 (it may not learn the handover exists). An illegal transition is a 409 that
 names the current status. A decline or an expiry re-routes that part of the plan at once.
 Every change happens with the referral's row locked, so concurrent actions on one case queue.
+An accept also takes one of the service's places (``places_left``): with none left it needs an
+explicit over-capacity decision; accepts for one service are decided one at a time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from graph import InputError, reassess
+from graph import Capacity, InputError, reassess
 from graph.vocabulary import TRANSITIONS, HandoverStatus, Need, Outcome
 from services.common.audit import service as audit
 from services.common.auth.schemas import Principal, Role
@@ -23,11 +26,11 @@ from services.common.db import utcnow, writer
 from services.common.errors import ForbiddenError, UnprocessableContentError
 from services.common.pagination import Page, decode_cursor, page_of
 
-from ..errors import HandoverNotFoundError, IllegalTransitionError
+from ..errors import HandoverNotFoundError, IllegalTransitionError, OverCapacityError
 from ..flows import Case, current_case, graph_referral
 from ..referrals import repository as referrals
 from ..referrals.models import Referral
-from ..snapshot.service import DirectoryView
+from ..snapshot.service import DirectoryView, NoDirectoryError
 from . import repository
 from .models import Handover
 from .schemas import ExplanationPublic, HandoverDetail, HandoverPublic
@@ -148,9 +151,13 @@ def _load_case(
         if h is not None and by.role is not Role.PROVIDER:
             raise ForbiddenError("Only the receiving provider may act on a handover")
         raise HandoverNotFoundError("There is no such handover")
-    # Lock the referral: every change to one case happens one at a time.
+    # Lock the referral: every change to one case happens one at a time. The handover was read
+    # before the lock, and a query does not overwrite an object the session already holds:
+    # expire it, so that the case is read afresh under the lock (else a change committed
+    # meanwhile goes unseen, and e.g. an accepted handover is accepted again, or declined).
     referral = referrals.get(session=session, referral_id=h.referral_id, for_update=True)
     assert referral is not None
+    session.expire(h)
     handovers = referrals.handovers(session=session, referral_id=referral.id)
     mine = next(x for x in handovers if x.id == h.id)
     return Case(
@@ -179,17 +186,95 @@ def _audit(session: Session, by: Principal, h: Handover, before: str, **after: A
 
 
 def accept(
-    *, session: Session, handover_id: str, by: Principal, now: dt.datetime | None = None
+    *,
+    session: Session,
+    handover_id: str,
+    by: Principal,
+    view: DirectoryView | None,
+    over_capacity_reason: str | None = None,
+    now: dt.datetime | None = None,
 ) -> HandoverPublic:
+    """Accept, within the service's capacity (see ``places_left``): with no place left it is an
+    ``OverCapacityError`` unless ``over_capacity_reason`` says why the service takes the victim
+    on anyway, and then that decision is written to the timeline and the audit log."""
     now = now or utcnow()
+    capacity = _capacity_in_directory(view)  # before any lock: it may ask the directory
     case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
     _transition(case, h, HandoverStatus.ACCEPTED)
+    over = _over_capacity(session, capacity, h, reason=over_capacity_reason)
     before = h.status
     case.move(h, HandoverStatus.ACCEPTED)
     case.note("handover.accepted", f"{h.service_name} accepted the handover.", h)
+    if over is not None:
+        case.note(
+            "handover.over_capacity",
+            f"{h.service_name} took the victim on above its confirmed capacity "
+            f"({over['available']} places, {over['taken']} already taken): {over['reason']}",
+            h,
+        )
     case.settle()
-    _audit(session, by, h, before)
+    if over is not None:
+        _audit(session, by, h, before, over_capacity=over)
+    else:
+        _audit(session, by, h, before)
     return to_public(h)
+
+
+CapacityLookup = Callable[[str], Capacity | None]
+
+
+def _capacity_in_directory(view: DirectoryView | None) -> CapacityLookup:
+    """Each service's capacity in the current directory snapshot (the last good one while the
+    directory is down); unknown (no limit) without any snapshot or for a service it lacks."""
+    if view is None:
+        return lambda _service_id: None
+    try:
+        services = view.current().graph.services
+    except NoDirectoryError:
+        log.warning("accepting without a capacity check: the router has no directory snapshot")
+        return lambda _service_id: None
+    return lambda service_id: s.capacity if (s := services.get(service_id)) else None
+
+
+def places_left(session: Session, capacity: Capacity, service_id: str) -> int | None:
+    """``available`` as the provider last confirmed it, less the places taken since then
+    (handovers accepted after ``updated`` and still accepted or in progress); None (no limit)
+    when the directory gives no figure."""
+    if capacity.available is None:
+        return None
+    taken = repository.places_taken(session=session, service_id=service_id, since=capacity.updated)
+    return capacity.available - taken
+
+
+def _over_capacity(
+    session: Session, capacity_of: CapacityLookup, h: Handover, *, reason: str | None
+) -> dict[str, Any] | None:
+    """None while a place is left; the recorded decision when the provider accepts above
+    capacity with a reason; ``OverCapacityError`` otherwise. Holds the service's lock until
+    the transaction ends, so concurrent accepts are counted one after another."""
+    capacity = capacity_of(h.service_id)
+    if capacity is None or capacity.available is None:
+        return None
+    repository.lock_service(session=session, service_id=h.service_id)
+    left = places_left(session, capacity, h.service_id)
+    if left is None or left > 0:
+        return None
+    taken = capacity.available - left
+    confirmed = (
+        f"confirmed {capacity.updated:%d %B %Y %H:%M} UTC" if capacity.updated else "unconfirmed"
+    )
+    if reason is None:
+        raise OverCapacityError(
+            f"{h.service_name} has no places left: the directory gives {capacity.available} "
+            f"({confirmed}) and {taken} handovers have been accepted since. Decline it, or "
+            'accept it anyway with {"over_capacity_reason": "…"} saying why'
+        )
+    return {
+        "reason": reason,
+        "available": capacity.available,
+        "taken": taken,
+        "capacity_updated": capacity.updated.isoformat() if capacity.updated else None,
+    }
 
 
 def contact(

@@ -351,8 +351,10 @@ class Deliverer:
         self.name = name[:100]
         self.batch_size = batch_size
         timeout = settings.webhook_timeout_seconds
-        self.attempt_seconds = 3 * timeout + 1
+        self.attempt_seconds = settings.webhook_attempt_seconds
         """The longest one attempt should take: connect, send and read each get ``timeout``."""
+        if lease_seconds is None:
+            lease_seconds = settings.webhook_lease_seconds
         self.lease = dt.timedelta(
             seconds=lease_seconds
             if lease_seconds is not None

@@ -15,6 +15,7 @@ from services.common.errors import (
     UnprocessableContentError,
     problem_responses,
 )
+from services.common.openapi import link
 from services.common.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from ..dependencies import CaseParty, DirectoryDep, Referrer, ReferrerOrAdmin
@@ -42,6 +43,17 @@ router = APIRouter(
 )
 
 ReferralId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
+
+
+def _follow_up(id_at: str) -> dict[str, object]:
+    parameters = {"path.referral_id": f"$response.body#{id_at}"}
+    return {
+        "GetReferral": link("get_referral", "Read the referral and its plan.", parameters),
+        "GetTimeline": link("get_referral_timeline", "Its events so far.", parameters),
+        "Reassess": link("reassess_referral", "Reassess the victim's needs.", parameters),
+    }
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -61,9 +73,12 @@ IdempotencyKey = Annotated[
     operation_id="create_referral",
     summary="Send a referral",
     response_model=ReferralPublic,
-    responses=problem_responses(
-        IdempotencyKeyReusedError, IdempotencyInFlightError, ServiceUnavailableError
-    ),
+    responses={
+        201: {"links": _follow_up("/id")},
+        **problem_responses(
+            IdempotencyKeyReusedError, IdempotencyInFlightError, ServiceUnavailableError
+        ),
+    },
 )
 def create_referral(
     *,
@@ -89,6 +104,7 @@ def create_referral(
     )
     if first is not None:
         assert first.response is not None and first.response_status is not None
+        service.record_replay(session=session, by=by, referral_id=first.referral_id)
         return JSONResponse(
             first.response,
             status_code=first.response_status,
@@ -97,7 +113,9 @@ def create_referral(
     try:
         created = service.create(session=session, body=body, by=by, view=view)
     except BaseException:
-        service.release_claim(engine=engine, principal=by.name, key=idempotency_key)
+        service.release_claim(
+            session=session, engine=engine, principal=by.name, key=idempotency_key
+        )
         raise
     row = repository.idempotency(session=session, principal=by.name, key=idempotency_key)
     assert row is not None
@@ -117,12 +135,13 @@ def create_referral(
 )
 def list_referrals(
     *,
-    session: SessionDep,
+    session: AuditedReadSessionDep,
     by: ReferrerOrAdmin,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[ReferralSummary]:
-    """A referrer sees only the referrals it made; an admin sees all. No personal data."""
+    """A referrer sees only the referrals it made; an admin sees all. No victim details, but the
+    crime reference and risk level are personal data: each referral shown is in the audit log."""
     return service.listing(session=session, by=by, cursor=cursor, limit=limit)
 
 
@@ -131,7 +150,7 @@ def list_referrals(
     operation_id="get_referral",
     summary="Read a referral and its current plan",
     response_model=ReferralPublic,
-    responses=problem_responses(ReferralNotFoundError),
+    responses={200: {"links": _follow_up("/id")}, **problem_responses(ReferralNotFoundError)},
 )
 def get_referral(
     *, session: AuditedReadSessionDep, by: ReferrerOrAdmin, referral_id: ReferralId
@@ -160,9 +179,12 @@ def get_timeline(
     operation_id="reassess_referral",
     summary="Reassess a victim's needs",
     response_model=ReassessmentPublic,
-    responses=problem_responses(
-        ReferralNotFoundError, NotTheLeadError, ReferralClosedError, ServiceUnavailableError
-    ),
+    responses={
+        201: {"links": _follow_up("/referral/id")},
+        **problem_responses(
+            ReferralNotFoundError, NotTheLeadError, ReferralClosedError, ServiceUnavailableError
+        ),
+    },
 )
 def reassess_referral(
     *,

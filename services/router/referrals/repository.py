@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from ..handovers.models import Handover
@@ -69,3 +71,23 @@ def idempotency(*, session: Session, principal: str, key: str) -> IdempotencyKey
 
 def stale_claim(*, row: IdempotencyKey, now: dt.datetime, lease: dt.timedelta) -> bool:
     return row.status == "in_progress" and now - row.claimed_at > lease
+
+
+def take_over_claim(*, session: Session, row: IdempotencyKey, now: dt.datetime) -> bool:
+    """Renew ``row``'s claim for this request, only if nobody renewed or finished it since it
+    was read (a conditional UPDATE: of concurrent takeovers one wins, the others see 0 rows)."""
+    result = session.execute(
+        update(IdempotencyKey)
+        .where(
+            col(IdempotencyKey.principal) == row.principal,
+            col(IdempotencyKey.key) == row.key,
+            col(IdempotencyKey.status) == "in_progress",
+            col(IdempotencyKey.claimed_at) == row.claimed_at,
+        )
+        .values(claimed_at=now)
+    )
+    assert isinstance(result, CursorResult)
+    won = result.rowcount == 1
+    if won:
+        set_committed_value(row, "claimed_at", now)
+    return won

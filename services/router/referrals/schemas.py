@@ -18,13 +18,13 @@ from graph.vocabulary import (
     SourceKind,
     VictimRole,
 )
-from services.common.inputs import InputModel
+from services.common.inputs import WHOLE_NUMBER, InputModel, IsoDate
 
 from ..handovers.schemas import HandoverPublic, Rejection
 
 AreaCode = Annotated[str, StringConstraints(pattern=r"^[EWSN]\d{8}$")]
 ServiceRef = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Severity = Annotated[StrictInt, Field(ge=0, le=3)]
+Severity = Annotated[StrictInt, Field(ge=0, le=3), WHOLE_NUMBER]
 
 
 class SourceIn(InputModel):
@@ -41,7 +41,7 @@ class ContactIn(InputModel):
 
 
 class VictimIn(InputModel):
-    age: Annotated[StrictInt, Field(ge=0, le=120)] | None = None
+    age: Annotated[StrictInt, Field(ge=0, le=120), WHOLE_NUMBER] | None = None
     area: AreaCode = Field(description="ONS local authority code, e.g. E07000008.")
     role: VictimRole = VictimRole.DIRECT
     sex: Sex | None = None
@@ -56,8 +56,8 @@ class VictimIn(InputModel):
 class IncidentIn(InputModel):
     kind: IncidentKind
     reported_to_police: StrictBool = False
-    occurred_on: dt.date | None = None
-    reported_on: dt.date | None = Field(
+    occurred_on: IsoDate | None = None
+    reported_on: IsoDate | None = Field(
         default=None, description="When reported; Victims' Code deadlines run from it."
     )
     going_to_court: StrictBool | None = None
@@ -65,10 +65,10 @@ class IncidentIn(InputModel):
 
 class AssessmentIn(InputModel):
     risk_level: RiskLevel | None = None
-    dash_score: Annotated[StrictInt, Field(ge=0, le=24)] | None = None
+    dash_score: Annotated[StrictInt, Field(ge=0, le=24), WHOLE_NUMBER] | None = None
     flags: list[RiskFlag] = Field(default_factory=list, max_length=20)
-    incidents_last_12_months: Annotated[StrictInt, Field(ge=0, le=1000)] | None = None
-    last_marac_referral_on: dt.date | None = None
+    incidents_last_12_months: Annotated[StrictInt, Field(ge=0, le=1000), WHOLE_NUMBER] | None = None
+    last_marac_referral_on: IsoDate | None = None
     needs: dict[Need, Severity] = Field(
         description="Need code → severity (0 none, 1 low, 2 moderate, 3 high)."
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import uuid
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from graph import (
@@ -38,6 +39,7 @@ from ..errors import (
 )
 from ..flows import Case, current_case, graph_referral, is_open
 from ..handovers.models import Handover
+from ..handovers.service import shared_with_provider
 from ..handovers.service import to_public as handover_public
 from ..snapshot.service import DirectoryUse, DirectoryView
 from . import repository
@@ -61,6 +63,8 @@ from .schemas import (
     TimelineEntry,
     UnmetNeed,
 )
+
+log = logging.getLogger("pathways.router.referrals")
 
 LISTING = "referrals"
 IDEMPOTENCY_LEASE = dt.timedelta(seconds=60)
@@ -137,6 +141,47 @@ def to_public(
     )
 
 
+def as_seen_by(
+    by: Principal,
+    public: ReferralPublic,
+    *,
+    referral: Referral,
+    handovers: list[Handover],
+    assessment: dict[str, Any],
+) -> ReferralPublic:
+    """``public`` as ``by`` may see it. A provider sees the victim only through what its own
+    handovers share with it: a warm handover's details (``shared_with_provider``), and for a
+    signpost nothing personal at all."""
+    if by.role is not Role.PROVIDER:
+        return public
+    shared = next(
+        (
+            s
+            for h in handovers
+            if by.owns(h.provider_id)
+            and (s := shared_with_provider(h, referral, assessment)) is not None
+        ),
+        None,
+    )
+    if shared is None:
+        return public.model_copy(
+            update={
+                "victim": {},
+                "incident": {},
+                "source": SourcePublic(kind=referral.source_kind, reference=None),
+                "enhanced_reasons": [],
+                "risk_notes": [],
+            }
+        )
+    return public.model_copy(
+        update={
+            "victim": shared["victim"],
+            "incident": shared["incident"],
+            "source": SourcePublic(kind=referral.source_kind, reference=shared["source_reference"]),
+        }
+    )
+
+
 def read(*, session: Session, referral_id: str, by: Principal) -> ReferralPublic:
     referral = _visible(referral=repository.get(session=session, referral_id=referral_id), by=by)
     audit.record(
@@ -161,7 +206,7 @@ def listing(
         after=str(after) if after is not None else None,
         limit=limit,
     )
-    return page_of(
+    page = page_of(
         rows,
         limit=limit,
         listing=LISTING,
@@ -176,16 +221,46 @@ def listing(
             updated_at=r.updated_at,
         ),
     )
+    # The crime reference and the risk level are the victim's personal data: each shown is a read.
+    for summary in page.items:
+        audit.record(
+            session=session,
+            by=by,
+            action="read_summary",
+            entity_type="referral",
+            entity_id=summary.id,
+            before=None,
+            after=None,
+        )
+    return page
+
+
+def record_replay(*, session: Session, by: Principal, referral_id: str | None) -> None:
+    """A replayed ``POST /referrals`` hands the stored referral, personal data and all, back to
+    its referrer: that is a read, and audited as one."""
+    if referral_id is not None:
+        audit.record(
+            session=session,
+            by=by,
+            action="read",
+            entity_type="referral",
+            entity_id=referral_id,
+            before=None,
+            after={"via": "idempotent_replay"},
+        )
 
 
 def timeline(*, session: Session, referral_id: str, by: Principal) -> Timeline:
-    """The referrer, providers on the case and admins may read it; anyone else gets 404."""
+    """The referrer, providers on the case and admins may read it; anyone else gets 404.
+
+    A provider must hold a warm handover on the case: the timeline tells the victim's story
+    (the crime reference, the risk, who else helps), and a signpost shares nothing personal."""
     referral = repository.get(session=session, referral_id=referral_id)
     if referral is None:
         raise ReferralNotFoundError("There is no such referral")
     if by.role is Role.PROVIDER:
         handovers = repository.handovers(session=session, referral_id=referral_id)
-        if not any(by.owns(h.provider_id) for h in handovers):
+        if not any(by.owns(h.provider_id) and h.mode == "warm" for h in handovers):
             raise ReferralNotFoundError("There is no such referral")
     elif by.role is not Role.ADMIN and referral.referrer != by.name:
         raise ReferralNotFoundError("There is no such referral")
@@ -227,17 +302,19 @@ def claim_idempotency(
     """Claim ``key`` for this request. Returns the finished first request to replay, or None
     when this request goes ahead. Same key, other body: 422; first still running: 409.
 
-    On PostgreSQL the claim commits on its own connection at once, so a concurrent duplicate
-    sees it; SQLite serialises writers, so the claim simply joins the request's transaction.
+    On PostgreSQL the claim commits at once, so a concurrent duplicate sees it. It commits on
+    the request's own session (nothing is written before it): a second connection per request
+    would deadlock the pool under load, every request holding one while waiting for another.
+    SQLite serialises writers, so the claim simply joins the request's transaction.
     """
-    if engine.dialect.name == "sqlite":
-        return _claim(
-            session=session, principal=principal, key=key, digest=digest, now=now, commit=False
-        )
-    with Session(engine) as own:
-        return _claim(
-            session=own, principal=principal, key=key, digest=digest, now=now, commit=True
-        )
+    return _claim(
+        session=session,
+        principal=principal,
+        key=key,
+        digest=digest,
+        now=now,
+        commit=engine.dialect.name != "sqlite",
+    )
 
 
 def _claim(
@@ -272,9 +349,11 @@ def _claim(
         )
     if row.status == "done":
         return row
-    if repository.stale_claim(row=row, now=now, lease=IDEMPOTENCY_LEASE):
-        row.claimed_at = now
-        session.add(row)
+    # A claim left by a crash is taken over by one request only: the takeover is conditional on
+    # the claim being the one this request read.
+    if repository.stale_claim(
+        row=row, now=now, lease=IDEMPOTENCY_LEASE
+    ) and repository.take_over_claim(session=session, row=row, now=now):
         if commit:
             session.commit()
         return None
@@ -283,15 +362,21 @@ def _claim(
     )
 
 
-def release_claim(*, engine: Engine, principal: str, key: str) -> None:
-    """Forget an unfinished claim after the request failed (PostgreSQL; SQLite rolls back)."""
+def release_claim(*, session: Session, engine: Engine, principal: str, key: str) -> None:
+    """Forget an unfinished claim after the request failed (PostgreSQL; SQLite rolls back),
+    on the request's session: its failed work is rolled back first. If even that fails (the
+    database is gone) the claim stays, and a retry takes it over once its lease runs out."""
     if engine.dialect.name == "sqlite":
         return
-    with Session(engine) as own:
-        row = repository.idempotency(session=own, principal=principal, key=key)
+    try:
+        session.rollback()
+        row = repository.idempotency(session=session, principal=principal, key=key)
         if row is not None and row.status == "in_progress":
-            own.delete(row)
-            own.commit()
+            session.delete(row)
+            session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.warning("could not release the Idempotency-Key claim %r: %s", key, exc)
 
 
 def _risk_words(risk: RiskAssessment) -> str:
@@ -504,12 +589,18 @@ def reassess_referral(
     session.flush()
     diff = result.diff
     return ReassessmentPublic(
-        referral=to_public(
-            session=session,
+        referral=as_seen_by(
+            by,
+            to_public(
+                session=session,
+                referral=row,
+                handovers=case.handovers,
+                assessment=assessment,
+                directory=use,
+            ),
             referral=row,
             handovers=case.handovers,
             assessment=assessment,
-            directory=use,
         ),
         diff=DiffPublic(
             start=[handover_public(h) for h in started],

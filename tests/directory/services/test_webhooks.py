@@ -17,7 +17,7 @@ from ..helpers import Api, Keys, assert_problem, provider_body, service_body
     [
         "https://hooks.example.org/pathways",
         "https://hooks.example.org:8443/p?x=1",
-        "https://[2001:db8::1]/hook",
+        "https://[2606:4700::1111]/hook",  # public (2001:db8::/32 is documentation-only)
     ],
 )
 def test_https_urls_are_accepted(url: str) -> None:
