@@ -317,6 +317,18 @@ def test_directory_targets_take_their_valid_bodies(
         assert response.status_code < 400, (target.name, response.text)
 
 
+def test_a_whole_number_written_with_a_point_is_an_integer(
+    directory: tuple[TestClient, list[Target]], keys: Keys
+) -> None:
+    # JSON has one kind of number and the OpenAPI document says "integer": as JSON Schema
+    # reads it, 3.0 is the integer 3 (2.5, true and "3" are refused above).
+    client, _targets = directory
+    body = {"status": "amber", "available": 3.0, "maximum": 4}
+    response = client.put("/services/svc-a/capacity", json=body, headers=keys.of("admin"))
+    assert response.status_code == 200, response.text
+    assert response.json()["available"] == 3
+
+
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 def test_directory_refuses_it_and_stores_nothing(
     *,
