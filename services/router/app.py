@@ -8,16 +8,19 @@ unanswered handovers; it stops and disposes of them at shutdown.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from services.common.audit.endpoints import router as audit_router
 from services.common.db import create_db_engine
-from services.common.errors import install_problem_handlers
+from services.common.errors import ProblemError, install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
 from services.common.media import JsonBodyMiddleware
@@ -33,6 +36,8 @@ from .referrals.endpoints import router as referrals_router
 from .settings import RouterSettings
 from .snapshot.service import DirectoryView
 from .worker import Worker
+
+log = logging.getLogger("pathways.router")
 
 SERVICE_NAME = "router"
 VERSION = "1.0.0"
@@ -89,6 +94,10 @@ def create_app(
         view = DirectoryView(
             client=client, engine=view_engine, max_age_seconds=settings.snapshot_max_age_seconds
         )
+        # Ask the directory once before serving, so the snapshot and the webhook targets are
+        # stored before the first referral's webhooks go out (a fresh install would otherwise
+        # race them). A directory that is down now is not an error: requests will retry.
+        await anyio.to_thread.run_sync(_warm_up, view)
         worker = _worker(settings, engine, view, webhook_transport)
         if settings.run_worker:
             worker.start()
@@ -122,6 +131,14 @@ def create_app(
     for router in (referrals_router, handovers_router, outbox_router, audit_router, health_router):
         app.include_router(router)
     return app
+
+
+def _warm_up(view: DirectoryView) -> None:
+    try:
+        view.current()
+    except ProblemError as exc:
+        log.warning("the directory could not be reached at start-up: %s", exc.detail)
+    view.flush()
 
 
 def _worker(
