@@ -409,6 +409,13 @@ class _Planner:
         for sid in sorted(assigned, key=lambda s: (reach[s].days, s)):
             if sid not in parents:
                 place(sid)
+        # A coordinator is there only to pass the victim on: one that ended up passing no one
+        # on (a later placement found a better sender) leaves the tree.
+        while orphans := [
+            c for c in parents if c not in assigned and c not in {p for p, _ in parents.values()}
+        ]:
+            for c in orphans:
+                del parents[c]
         # A coordinator already under way stays while a service it handed over to stays.
         senders = [parents[s][0] for s in parents if s in self.open]
         while senders:

@@ -32,7 +32,9 @@ settings.register_profile(
     "soak",
     max_examples=2500,
     deadline=None,
-    derandomize=False,
+    # Randomized on a developer's machine, to explore; fixed in CI (CI=true), so a submission
+    # is judged on the cases its author ran and a red build is reproducible.
+    derandomize=os.environ.get("CI") == "true",
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
