@@ -365,7 +365,3 @@ class Case:
                     moved = True
         self.referral.updated_at = self.now
         self.session.add(self.referral)
-
-
-def received_on(now: dt.datetime) -> dt.date:
-    return local_date(now)

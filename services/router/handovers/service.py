@@ -165,7 +165,7 @@ def _load_case(
     ), mine
 
 
-def _transition(case: Case, h: Handover, target: HandoverStatus) -> None:
+def _transition(h: Handover, target: HandoverStatus) -> None:
     current = HandoverStatus(h.status)
     if target not in TRANSITIONS[current]:
         raise IllegalTransitionError(
@@ -200,7 +200,7 @@ def accept(
     now = now or utcnow()
     capacity = _capacity_in_directory(view)  # before any lock: it may ask the directory
     case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
-    _transition(case, h, HandoverStatus.ACCEPTED)
+    _transition(h, HandoverStatus.ACCEPTED)
     over = _over_capacity(session, capacity, h, reason=over_capacity_reason)
     before = h.status
     case.move(h, HandoverStatus.ACCEPTED)
@@ -282,7 +282,7 @@ def contact(
 ) -> HandoverPublic:
     now = now or utcnow()
     case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
-    _transition(case, h, HandoverStatus.IN_PROGRESS)
+    _transition(h, HandoverStatus.IN_PROGRESS)
     before = h.status
     case.move(h, HandoverStatus.IN_PROGRESS)
     case.note("handover.in_progress", f"{h.service_name} made first contact with the victim.", h)
@@ -301,7 +301,7 @@ def complete(
 ) -> HandoverPublic:
     now = now or utcnow()
     case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
-    _transition(case, h, HandoverStatus.COMPLETED)
+    _transition(h, HandoverStatus.COMPLETED)
     unknown = sorted(n.value for n in outcomes if n.value not in h.needs)
     if unknown:
         raise UnprocessableContentError.at(
@@ -334,7 +334,7 @@ def decline(
 ) -> HandoverPublic:
     now = now or utcnow()
     case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
-    _transition(case, h, HandoverStatus.DECLINED)
+    _transition(h, HandoverStatus.DECLINED)
     before = h.status
     case.move(h, HandoverStatus.DECLINED, reason=reason)
     case.note("handover.declined", f"{h.service_name} declined: {reason}", h)

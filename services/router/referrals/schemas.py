@@ -169,15 +169,6 @@ class ReferralSummary(BaseModel):
     updated_at: dt.datetime
 
 
-class HandoverPlanned(BaseModel):
-    service_id: str
-    from_: str = Field(alias="from")
-    needs: list[Need]
-    status: str
-    mode: str
-    lead: bool
-
-
 class Kept(BaseModel):
     service_id: str
     needs: list[Need]
