@@ -1,8 +1,11 @@
 """The pathway graph: services and entry nodes joined by declared pathways, with indexes.
 
-The graph is a networkx ``DiGraph`` kept inside ``PathwayGraph``; nothing outside graph/ sees it.
-Indexes by (need, area) and by area let a plan look only at services that serve the victim's
-area and meet one of their needs, however large the directory.
+``PathwayGraph`` keeps the pathways as plain, sorted successor lists (the planner walks them
+many times) and indexes by (need, area) and by area, so a plan looks only at services that serve
+the victim's area and meet one of their needs, however large the directory. The networkx
+``DiGraph`` of the same pathways is built on first use, for whole-graph questions; building it
+for every directory version cost more than all the rest of a rebuild (bench/RESULTS.md). Nothing
+outside graph/ sees either.
 
 >>> from graph.codec import load_directory
 >>> g = build_graph(load_directory())
@@ -14,40 +17,89 @@ False
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import heapq
+import math
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import networkx as nx
 
 from .model import Directory, Service
-from .vocabulary import ENTRY_NODES, Need
+from .vocabulary import ENTRY_NODES, CapacityStatus, Need
 
 ANY_AREA = "*"
 """Index key for services with no area restriction."""
+WIDE_NODE = 64
+"""A node with more successors than this also keeps them split by area."""
+REACH_CACHE_SIZE = 4096
+"""How many (source, area) searches a graph keeps (the least recently used goes first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The cheapest way to a service: total days, and the nodes from the source to it."""
+
+    days: float
+    path: tuple[str, ...]
 
 
 class PathwayGraph:
-    """A directory snapshot made ready for planning. Build once per directory version."""
+    """A directory snapshot made ready for planning. Build once per directory version.
 
-    __slots__ = ("_by_area", "_by_need", "_by_need_area", "_g", "_succ", "services", "version")
+    Safe to share between threads: its caches (the candidates of each need in an area in order
+    of preference, and the cheapest pathways from each source within an area) fill on first use
+    and are only ever replaced whole.
+    """
+
+    __slots__ = (
+        "_by_area",
+        "_by_need",
+        "_by_need_area",
+        "_edges",
+        "_g",
+        "_lock",
+        "_min_in_days",
+        "_preferred",
+        "_reach_cache",
+        "_succ",
+        "_succ_by_area",
+        "services",
+        "version",
+    )
 
     def __init__(self, directory: Directory) -> None:
         self.version = directory.version
         services = sorted(directory.services, key=lambda s: s.id)
         self.services: dict[str, Service] = {s.id: s for s in services}
-        g: nx.DiGraph[str] = nx.DiGraph()
-        for entry in ENTRY_NODES:
-            g.add_node(entry)
-        for s in services:
-            g.add_node(s.id)
-        for p in sorted(directory.pathways, key=lambda p: (p.from_node, p.to_service)):
-            g.add_edge(p.from_node, p.to_service, days=p.days)
-        self._g = g
+        edges = {(p.from_node, p.to_service): float(p.days) for p in directory.pathways}
+        self._edges = edges
+        self._g: nx.DiGraph[str] | None = None
+        succ: defaultdict[str, list[tuple[str, float]]] = defaultdict(list)
+        min_in: dict[str, float] = {}
+        for (a, b), days in edges.items():
+            succ[a].append((b, days))
+            if days < min_in.get(b, math.inf):
+                min_in[b] = days
         # Successor lists, sorted, as plain tuples: the planner walks these many times.
         self._succ: dict[str, tuple[tuple[str, float], ...]] = {
-            node: tuple(sorted((t, float(d["days"])) for t, d in g.succ[node].items()))
-            for node in g.nodes
+            node: tuple(sorted(out)) for node, out in succ.items()
         }
+        self._min_in_days = min_in
+        # A node with many successors (an entry node, a hub's triage) also has them split by
+        # the area they serve, so a search inside one area never walks the whole country.
+        by_area_succ: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {}
+        for node, out in self._succ.items():
+            if len(out) <= WIDE_NODE:
+                continue
+            split: defaultdict[str, list[tuple[str, float]]] = defaultdict(list)
+            for target, days in out:
+                served = self.services[target].eligibility.areas
+                for area in served if served is not None else (ANY_AREA,):
+                    split[area].append((target, days))
+            by_area_succ[node] = {a: tuple(v) for a, v in split.items()}
+        self._succ_by_area = by_area_succ
         by_need_area: defaultdict[tuple[Need, str], list[str]] = defaultdict(list)
         by_area: defaultdict[str, list[str]] = defaultdict(list)
         by_need: defaultdict[Need, list[str]] = defaultdict(list)
@@ -64,6 +116,11 @@ class PathwayGraph:
         self._by_need_area = {k: tuple(v) for k, v in by_need_area.items()}
         self._by_area = {k: tuple(v) for k, v in by_area.items()}
         self._by_need = {k: tuple(v) for k, v in by_need.items()}
+        self._lock = threading.Lock()
+        self._preferred: dict[tuple[Need, str], tuple[str, ...]] = {}
+        self._reach_cache: OrderedDict[tuple[str, str, frozenset[str]], Mapping[str, Reach]] = (
+            OrderedDict()
+        )
 
     def candidates(self, need: Need, area: str) -> tuple[str, ...]:
         """Services that list ``need`` and serve ``area`` (or every area), sorted by id."""
@@ -74,6 +131,14 @@ class PathwayGraph:
         if not local:
             return everywhere
         return tuple(sorted((*local, *everywhere)))
+
+    def is_candidate(self, service_id: str, need: Need, area: str) -> bool:
+        """Does the service list ``need`` and serve ``area``?"""
+        service = self.services.get(service_id)
+        if service is None or need not in service.needs:
+            return False
+        areas = service.eligibility.areas
+        return areas is None or area in areas
 
     def with_need(self, need: Need) -> tuple[str, ...]:
         """Every service listing ``need``, in any area, sorted by id."""
@@ -89,21 +154,163 @@ class PathwayGraph:
         """``(service_id, days)`` for each pathway out of ``node``, sorted by id."""
         return self._succ.get(node, ())
 
+    def successors_in(self, node: str, area: str) -> Iterable[tuple[str, float]]:
+        """``(service_id, days)`` for each pathway out of ``node`` to a service serving
+        ``area`` (or every area)."""
+        split = self._succ_by_area.get(node)
+        if split is None:
+            return (
+                (t, d)
+                for t, d in self._succ.get(node, ())
+                if (areas := self.services[t].eligibility.areas) is None or area in areas
+            )
+        return (*split.get(area, ()), *split.get(ANY_AREA, ()))
+
+    def min_in_days(self, service_id: str) -> float:
+        """The shortest declared pathway into a service (infinite when none leads to it)."""
+        return self._min_in_days.get(service_id, math.inf)
+
+    def preferred(
+        self, need: Need, area: str, key: Callable[[Service], tuple[object, ...]]
+    ) -> tuple[str, ...]:
+        """The candidates for ``need`` in ``area`` sorted by ``key`` (which must depend only on
+        the service and ``need``), computed once per graph and (need, area)."""
+        cached = self._preferred.get((need, area))
+        if cached is None:
+            services = self.services
+            cached = tuple(sorted(self.candidates(need, area), key=lambda s: key(services[s])))
+            self._preferred[(need, area)] = cached
+        return cached
+
+    def reach_from(
+        self, source: str, area: str, avoid: frozenset[str] = frozenset()
+    ) -> Mapping[str, Reach]:
+        """The cheapest declared pathways from ``source`` to every service serving ``area``,
+        through services serving ``area`` only (and none of ``avoid``), whoever the victim is.
+
+        Closed (red) services are left out: they are never on a victim's path. Ties go as in
+        ``shortest_paths``. The planner uses these as they are when every service
+        along a path can work with the victim, and searches again otherwise.
+        Kept for the ``REACH_CACHE_SIZE`` most recently used (source, area) pairs.
+        """
+        key = (source, area, avoid)
+        with self._lock:
+            cached = self._reach_cache.get(key)
+            if cached is not None:
+                self._reach_cache.move_to_end(key)
+                return cached
+        services = self.services
+        result = shortest_paths(
+            self,
+            [source],
+            area,
+            lambda sid: services[sid].capacity.status is not CapacityStatus.RED,
+        )
+        with self._lock:
+            self._reach_cache[key] = result
+            while len(self._reach_cache) > REACH_CACHE_SIZE:
+                self._reach_cache.popitem(last=False)
+        return result
+
     def has_pathway(self, source: str, target: str) -> bool:
-        return bool(self._g.has_edge(source, target))
+        return (source, target) in self._edges
 
     def pathway_days(self, source: str, target: str) -> float | None:
-        if not self._g.has_edge(source, target):
-            return None
-        return float(self._g.edges[source, target]["days"])
+        return self._edges.get((source, target))
+
+    def digraph(self) -> nx.DiGraph[str]:
+        """The pathways as a networkx ``DiGraph`` (edge attribute ``days``), built on first use.
+        For graph/'s own whole-graph questions; never handed outside graph/."""
+        with self._lock:
+            if self._g is None:
+                g: nx.DiGraph[str] = nx.DiGraph()
+                g.add_nodes_from(ENTRY_NODES)
+                g.add_nodes_from(self.services)
+                g.add_edges_from((a, b, {"days": d}) for (a, b), d in self._edges.items())
+                self._g = g
+            return self._g
 
     @property
     def node_count(self) -> int:
-        return int(self._g.number_of_nodes())
+        return len(ENTRY_NODES) + len(self.services)
 
     @property
     def edge_count(self) -> int:
-        return int(self._g.number_of_edges())
+        return len(self._edges)
+
+
+class PathSearch:
+    """Dijkstra from ``sources`` (ranked in the order given, each at distance 0) through the
+    services serving ``area`` that ``allowed`` lets through, run only as far as the questions
+    asked of it need. On equal days the path with fewer handovers wins (the victim tells
+    their story to fewer people), then the earlier source, then the path whose ids sort first.
+
+    ``allowed`` is asked about a service only when the search reaches it as the nearest
+    unsettled one, so a search that stops early asks about few services.
+    """
+
+    __slots__ = ("_allowed", "_area", "_graph", "_heap", "_tentative", "best")
+
+    def __init__(
+        self,
+        graph: PathwayGraph,
+        sources: Iterable[str],
+        area: str,
+        allowed: Callable[[str], bool],
+    ) -> None:
+        self._graph = graph
+        self._area = area
+        self._allowed = allowed
+        self._heap: list[tuple[float, int, int, tuple[str, ...]]] = [
+            (0.0, 0, rank, (src,)) for rank, src in enumerate(sources)
+        ]
+        heapq.heapify(self._heap)
+        self._tentative: dict[str, tuple[float, int, int, tuple[str, ...]]] = {}
+        self.best: dict[str, Reach] = {}
+
+    def get(self, target: str) -> Reach | None:
+        """The cheapest path to ``target``, searching on until it is settled (or none is)."""
+        best, heap = self.best, self._heap
+        while target not in best and heap:
+            self._step()
+        return best.get(target)
+
+    def run(self) -> dict[str, Reach]:
+        """Search to the end: the cheapest path to every service the sources reach."""
+        while self._heap:
+            self._step()
+        return self.best
+
+    def _step(self) -> None:
+        best, tentative = self.best, self._tentative
+        days, hops, rank, path = heapq.heappop(self._heap)
+        node = path[-1]
+        if node in best or (hops and not self._allowed(node)):
+            return
+        best[node] = Reach(days, path)
+        for target, step in self._graph.successors_in(node, self._area):
+            if target in best:
+                continue
+            entry = (days + step, hops + 1, rank, (*path, target))
+            known = tentative.get(target)
+            if known is None or entry < known:
+                tentative[target] = entry
+                heapq.heappush(self._heap, entry)
+
+
+def shortest_paths(
+    graph: PathwayGraph, sources: Iterable[str], area: str, allowed: Callable[[str], bool]
+) -> dict[str, Reach]:
+    """Every cheapest path of a ``PathSearch``, searched to the end."""
+    return PathSearch(graph, sources, area, allowed).run()
+
+
+def static_status_rank(service: Service) -> int:
+    """Open services before waiting lists before closed ones (as the directory says)."""
+    return _STATUS_RANK[service.capacity.status]
+
+
+_STATUS_RANK = {CapacityStatus.GREEN: 0, CapacityStatus.AMBER: 1, CapacityStatus.RED: 2}
 
 
 def build_graph(directory: Directory) -> PathwayGraph:

@@ -19,6 +19,7 @@ what to check with the victim.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -141,97 +142,128 @@ class Verdict:
         return not self.failed
 
 
+_BIT = {c: 1 << i for i, c in enumerate(Check)}
+_ALTERNATIVES = _BIT[Check.ALTERNATIVES]
+
+
 def _evaluate(
     e: Eligibility,
     ctx: Context,
     service_needs: tuple[Need, ...],
     need: Need | None,
     self_referral: bool,
-) -> tuple[set[Check], set[Check], set[Check]]:
-    """Return (failed, confirm, passed) for one eligibility block.
+) -> tuple[int, int, int]:
+    """Return (failed, confirm, passed) for one eligibility block, each a set of checks as bits
+    (``_BIT``: the planner runs this for every candidate, so it allocates nothing per check).
 
     Severity bands: ``min_severity`` is about the victim (some need the service meets is at
     least that severe: "for moderate or high needs"), so it applies with or without ``need``;
     ``max_severity`` is about each need the service would take ("low needs only").
     """
-    failed: set[Check] = set()
-    confirm: set[Check] = set()
-    passed: set[Check] = set()
+    failed = confirm = passed = 0
     r = ctx.referral
-    victim, incident, assessment = r.victim, r.incident, r.assessment
+    victim, incident = r.victim, r.incident
 
-    def verdict(check: Check, ok: bool | None) -> None:
-        # ok is None when the referral does not give the fact the check needs.
-        if ok is None:
-            confirm.add(check)
-        elif ok:
-            passed.add(check)
-        else:
-            failed.add(check)
-
+    # Each check: None when the referral does not give the fact it needs (confirm), else
+    # whether it passed.
     if e.min_age is not None or e.max_age is not None:
+        bit = _BIT[Check.AGE]
         if victim.age is None:
-            verdict(Check.AGE, None)
+            confirm |= bit
+        elif (e.min_age is None or victim.age >= e.min_age) and (
+            e.max_age is None or victim.age <= e.max_age
+        ):
+            passed |= bit
         else:
-            verdict(
-                Check.AGE,
-                (e.min_age is None or victim.age >= e.min_age)
-                and (e.max_age is None or victim.age <= e.max_age),
-            )
+            failed |= bit
     if e.areas is not None:
-        verdict(Check.AREA, victim.area in e.areas)
-    if e.incident_kinds is not None:
-        verdict(Check.INCIDENT_KIND, incident.kind in e.incident_kinds)
-    if e.victim_roles is not None:
-        verdict(Check.ROLE, victim.role in e.victim_roles)
-    if e.risk_levels is not None:
-        verdict(Check.RISK_LEVEL, ctx.risk.level in e.risk_levels)
-    if e.requires_police_report:
-        verdict(Check.POLICE_REPORT, incident.reported_to_police)
-    if e.sexes is not None:
-        if victim.sex is None or victim.sex is Sex.NOT_STATED:
-            verdict(Check.SEX, None)
+        if victim.area in e.areas:
+            passed |= _BIT[Check.AREA]
         else:
-            verdict(Check.SEX, victim.sex in e.sexes)
+            failed |= _BIT[Check.AREA]
+    if e.incident_kinds is not None:
+        if incident.kind in e.incident_kinds:
+            passed |= _BIT[Check.INCIDENT_KIND]
+        else:
+            failed |= _BIT[Check.INCIDENT_KIND]
+    if e.victim_roles is not None:
+        if victim.role in e.victim_roles:
+            passed |= _BIT[Check.ROLE]
+        else:
+            failed |= _BIT[Check.ROLE]
+    if e.risk_levels is not None:
+        if ctx.risk.level in e.risk_levels:
+            passed |= _BIT[Check.RISK_LEVEL]
+        else:
+            failed |= _BIT[Check.RISK_LEVEL]
+    if e.requires_police_report:
+        if incident.reported_to_police:
+            passed |= _BIT[Check.POLICE_REPORT]
+        else:
+            failed |= _BIT[Check.POLICE_REPORT]
+    if e.sexes is not None:
+        bit = _BIT[Check.SEX]
+        if victim.sex is None or victim.sex is Sex.NOT_STATED:
+            confirm |= bit
+        elif victim.sex in e.sexes:
+            passed |= bit
+        else:
+            failed |= bit
     if e.max_days_since_incident is not None:
+        bit = _BIT[Check.DAYS_SINCE_INCIDENT]
         days = ctx.days_since_incident
-        verdict(
-            Check.DAYS_SINCE_INCIDENT, None if days is None else days <= e.max_days_since_incident
-        )
+        if days is None:
+            confirm |= bit
+        elif days <= e.max_days_since_incident:
+            passed |= bit
+        else:
+            failed |= bit
     if self_referral and e.self_referral is not None:
-        verdict(Check.SELF_REFERRAL, e.self_referral)
+        if e.self_referral:
+            passed |= _BIT[Check.SELF_REFERRAL]
+        else:
+            failed |= _BIT[Check.SELF_REFERRAL]
     if e.min_severity is not None or (need is not None and e.max_severity is not None):
         top = max((ctx.severity(n) for n in service_needs), default=Severity.NONE)
-        verdict(
-            Check.SEVERITY,
-            (e.min_severity is None or top >= e.min_severity)
-            and (e.max_severity is None or need is None or ctx.severity(need) <= e.max_severity),
-        )
+        if (e.min_severity is None or top >= e.min_severity) and (
+            e.max_severity is None or need is None or ctx.severity(need) <= e.max_severity
+        ):
+            passed |= _BIT[Check.SEVERITY]
+        else:
+            failed |= _BIT[Check.SEVERITY]
     if e.flags_any is not None:
-        verdict(Check.FLAGS, bool(e.flags_any & assessment.flags))
+        if e.flags_any & r.assessment.flags:
+            passed |= _BIT[Check.FLAGS]
+        else:
+            failed |= _BIT[Check.FLAGS]
     if e.requires_court_case:
-        verdict(Check.COURT_CASE, incident.going_to_court)
+        bit = _BIT[Check.COURT_CASE]
+        if incident.going_to_court is None:
+            confirm |= bit
+        elif incident.going_to_court:
+            passed |= bit
+        else:
+            failed |= bit
 
     if e.any_of:
         outcomes = [_evaluate(alt, ctx, service_needs, need, self_referral) for alt in e.any_of]
         holding = [o for o in outcomes if not o[0]]
         if not holding:
-            failed.add(Check.ALTERNATIVES)
+            failed |= _ALTERNATIVES
         else:
             # The alternative that needs the fewest facts confirmed is the one to explain.
-            best = min(holding, key=lambda o: len(o[1]))
+            best = min(holding, key=lambda o: o[1].bit_count())
             confirm |= best[1]
-            passed |= best[2] | ({Check.ALTERNATIVES} if not best[1] else set())
+            passed |= best[2] | (_ALTERNATIVES if not best[1] else 0)
             if best[1]:
-                confirm.add(Check.ALTERNATIVES)
+                confirm |= _ALTERNATIVES
     return failed, confirm, passed
 
 
-_ORDER = {c: i for i, c in enumerate(Check)}
-
-
-def _ordered(checks: set[Check]) -> tuple[Check, ...]:
-    return tuple(sorted(checks, key=_ORDER.__getitem__))
+@functools.cache
+def _ordered(bits: int) -> tuple[Check, ...]:
+    """The checks of a bit set, in the order of ``Check``."""
+    return tuple(c for c, bit in _BIT.items() if bits & bit)
 
 
 def check(
@@ -248,8 +280,8 @@ def check(
     failed, confirm, passed = _evaluate(
         service.eligibility, ctx, service.needs, need, self_referral
     )
-    confirm -= failed
-    passed -= failed | confirm
+    confirm &= ~failed
+    passed &= ~(failed | confirm)
     return Verdict(failed=_ordered(failed), confirm=_ordered(confirm), passed=_ordered(passed))
 
 

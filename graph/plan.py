@@ -37,12 +37,10 @@ plan starts from ``entry:self``.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from .build import PathwayGraph
+from .build import PathSearch, PathwayGraph, Reach, static_status_rank
 from .eligibility import Context, Verdict, check, context, needs_to_meet
 from .model import (
     CurrentHandover,
@@ -84,6 +82,15 @@ service is aimed at fewer people: the service made for this victim wins a tie (e
 victims' service over the general one for a 72-year-old). Always less than half a day."""
 SEARCH_LIMIT = 20_000
 """Set-cover search nodes before the planner falls back to a greedy cover."""
+AVOID_ROUNDS = 3
+"""Searches of the graph's cached paths (see ``_Planner.reach``) before a victim's own."""
+WALK_LIMIT = 8
+"""How many usable services the planner looks for per need. It reads a need's candidates in
+order of preference (specialists for the need first, then open before waiting list before
+closed, then the shortest pathway into the service, the most targeted, and by id) and stops
+once it has this many it can use, so a plan costs the same in a county as in the whole
+country. Services the victim already works with are always considered. No shipped area has
+this many candidates for one need, so there every candidate is read."""
 
 LEAD_ORDER_HIGH: tuple[Need, ...] = (
     Need.DOMESTIC_ABUSE_ADVOCACY,
@@ -140,14 +147,6 @@ def effective_capacity(service: Service, now: dt.datetime) -> tuple[CapacityStat
     return cap.status, False
 
 
-@dataclass(frozen=True, slots=True)
-class _Reach:
-    """Cheapest way to a service: total days, and the nodes from the source to it."""
-
-    days: float
-    path: tuple[str, ...]
-
-
 class _Planner:
     """One planning run. Private: use ``make_plan``."""
 
@@ -180,8 +179,19 @@ class _Planner:
         )
         self.active = sorted(sid for sid, h in self.open.items() if h.status in ACTIVE_STATUSES)
         self.high_risk = self.ctx.risk_level is RiskLevel.HIGH
+        self.area = victim.area
+        # Where the victim can be handed over from, in order of precedence on a tie: the
+        # current lead, the other providers the victim is with, then the entry node.
+        self.sources: list[str] = []
+        if self.current_lead in self.active:
+            self.sources.append(self.current_lead)
+        self.sources.extend(sid for sid in self.active if sid != self.current_lead)
+        self.sources.append(self.entry)
         self._victim_verdicts: dict[str, Verdict] = {}
         self._capacity: dict[str, tuple[CapacityStatus, bool]] = {}
+        self._reach: dict[str, Reach | None] = {}
+        self._own_search: PathSearch | None = None
+        self._avoid: frozenset[str] = frozenset()
 
     # ----------------------------------------------------------------- checks
 
@@ -214,41 +224,49 @@ class _Planner:
 
     # ----------------------------------------------------------------- reach
 
-    def reach(self) -> dict[str, _Reach]:
-        """Cheapest pathways from where the victim is to every usable service in their area.
+    def reach(self, sid: str) -> Reach | None:
+        """The cheapest pathway from where the victim is to a usable service in their area,
+        through services that can work with the victim; None when there is none.
 
-        Sources are the entry node and the providers the victim is with now (distance 0). On a
-        tie the path from the current lead wins, then other current providers, then the entry.
+        On equal days the path with fewer handovers wins, then the path from the current lead,
+        then other current providers, then the entry node, then the path whose ids sort first
+        (``graph.build.shortest_paths``). The graph keeps the cheapest paths
+        from each source through every open service of the area. When the best of those
+        passes only through services this victim can use, it is also the best through those
+        alone (it is the cheapest of more paths). When it passes through one the victim cannot
+        use, the graph searches again without that service (and keeps that search too, for
+        the next victim like this one); past ``AVOID_ROUNDS`` such rounds the planner searches
+        for this victim alone, only as far as each service it asks about.
         """
-        area_services = set(self.graph.in_area(self.ctx.referral.victim.area))
-        usable = {sid for sid in area_services if self.usable(sid)}
-        sources: list[str] = []
-        if self.current_lead in self.active:
-            sources.append(self.current_lead)
-        sources.extend(sid for sid in self.active if sid != self.current_lead)
-        sources.append(self.entry)
-        heap: list[tuple[float, int, tuple[str, ...]]] = [
-            (0.0, rank, (src,)) for rank, src in enumerate(sources)
-        ]
-        heapq.heapify(heap)
-        best: dict[str, _Reach] = {}
-        while heap:
-            days, rank, path = heapq.heappop(heap)
-            node = path[-1]
-            if node in best:
-                continue
-            best[node] = _Reach(days, path)
-            for target, step in self.graph.successors(node):
-                if target in usable and target not in best:
-                    heapq.heappush(heap, (days + step, rank, (*path, target)))
-        return best
+        if sid in self._reach:
+            return self._reach[sid]
+        if self._own_search is not None:
+            return self._own_search.get(sid)
+        for _ in range(AVOID_ROUNDS):
+            best: tuple[float, int, int, tuple[str, ...]] | None = None
+            for rank, src in enumerate(self.sources):
+                r = self.graph.reach_from(src, self.area, self._avoid).get(sid)
+                if r is not None:
+                    key = (r.days, len(r.path), rank, r.path)
+                    if best is None or key < best:
+                        best = key
+            if best is None:
+                self._reach[sid] = None
+                return None
+            path = best[3]
+            unusable = frozenset(hop for hop in path[1:] if not self.usable(hop))
+            if not unusable:
+                found = self._reach[sid] = Reach(best[0], path)
+                return found
+            self._avoid |= unusable
+        self._own_search = PathSearch(self.graph, self.sources, self.area, self.usable)
+        return self._own_search.get(sid)
 
     # ----------------------------------------------------------------- the plan
 
     def run(self) -> Plan:
-        reach = self.reach()
         needs = needs_to_meet(self.ctx)
-        area = self.ctx.referral.victim.area
+        area = self.area
 
         allowed: dict[Need, list[str]] = {}
         rejections: dict[Need, list[Rejection]] = {}
@@ -256,12 +274,20 @@ class _Planner:
         for need in needs:
             usable_here: list[str] = []
             rejected: list[Rejection] = []
-            for sid in self.graph.candidates(need, area):
+            ordered = self.graph.preferred(need, area, self.preference(need))
+            # The services the victim already works with are always read; the rest in order
+            # of preference until enough usable ones are found.
+            current = [s for s in sorted(self.open) if self.graph.is_candidate(s, need, area)]
+            read: set[str] = set()
+            for sid in (*ordered, *current):
+                if sid in read or (len(usable_here) >= WALK_LIMIT and sid not in self.open):
+                    continue
+                read.add(sid)
                 service = self.graph.services[sid]
                 verdict = check(service, self.ctx, need)
                 need_verdicts[(sid, need)] = verdict
                 failed = list(verdict.failed) + list(self.blocked(sid))
-                if not failed and sid not in reach:
+                if not failed and self.reach(sid) is None:
                     direct = check(service, self.ctx, need, self_referral=True)
                     self_only = self.entry == ENTRY_SELF and not self.active
                     failed.append(
@@ -273,6 +299,10 @@ class _Planner:
                     rejected.append(Rejection(sid, _unique_checks(failed)))
                 else:
                     usable_here.append(sid)
+                if len(usable_here) >= WALK_LIMIT and not current:
+                    break
+            usable_here.sort()
+            rejected.sort(key=lambda r: r.service_id)
             strict = self.ctx.severity(need) >= Severity.MODERATE or self.high_risk
             specialists = [s for s in usable_here if need in self.graph.services[s].specialisms]
             options = specialists if strict and specialists else usable_here
@@ -283,7 +313,13 @@ class _Planner:
             allowed[need] = continuing or options
             rejections[need] = rejected
 
-        cost = {sid: self.cost(sid, reach[sid]) for sids in allowed.values() for sid in sids}
+        reach = {
+            sid: r
+            for sids in allowed.values()
+            for sid in sids
+            if (r := self.reach(sid)) is not None
+        }
+        cost = {sid: self.cost(sid, r) for sid, r in reach.items()}
         chosen = _cover([n for n in needs if allowed[n]], allowed, cost)
         assigned = self.assign(needs, allowed, chosen, cost)
         lead = self.choose_lead(assigned, cost)
@@ -313,7 +349,22 @@ class _Planner:
             implied=self.ctx.implied,
         )
 
-    def cost(self, sid: str, reach: _Reach) -> int:
+    def preference(self, need: Need) -> Callable[[Service], tuple[object, ...]]:
+        """The order in which a need's candidates are read (see ``WALK_LIMIT``)."""
+        graph = self.graph
+
+        def key(s: Service) -> tuple[object, ...]:
+            return (
+                need not in s.specialisms,
+                static_status_rank(s),
+                graph.min_in_days(s.id),
+                -targeting(s),
+                s.id,
+            )
+
+        return key
+
+    def cost(self, sid: str, reach: Reach) -> int:
         status, _ = self.capacity(sid)
         return (
             SERVICE_COST
@@ -368,7 +419,7 @@ class _Planner:
         self,
         assigned: Mapping[str, tuple[Need, ...]],
         lead: str | None,
-        reach: Mapping[str, _Reach],
+        reach: Mapping[str, Reach],
     ) -> dict[str, tuple[str, float]]:
         """Parent and tree distance of every service in the plan, coordinators included."""
         rank: dict[str, int] = {}
@@ -431,7 +482,7 @@ class _Planner:
         assigned: Mapping[str, tuple[Need, ...]],
         parents: Mapping[str, tuple[str, float]],
         lead: str | None,
-        reach: Mapping[str, _Reach],
+        reach: Mapping[str, Reach],
         allowed: Mapping[Need, Sequence[str]],
         rejections: Mapping[Need, Sequence[Rejection]],
         need_verdicts: Mapping[tuple[str, Need], Verdict],
@@ -605,19 +656,32 @@ def _cover(
     """The cheapest set of services covering ``needs``; ties go to the smaller sorted id tuple.
 
     Branch and bound over the first uncovered need; falls back to a greedy cover past
-    ``SEARCH_LIMIT`` search nodes (deterministic either way).
+    ``SEARCH_LIMIT`` search nodes (deterministic either way). A service is left out first when
+    another covers all its needs and comes before it by (cost, id): no best cover can hold it,
+    since swapping it for the other never costs more and sorts first.
     """
     covers: dict[str, frozenset[Need]] = {}
     for need in needs:
         for sid in allowed[need]:
             covers[sid] = covers.get(sid, frozenset()) | {need}
+    kept: list[str] = []
+    for sid in sorted(covers, key=lambda s: (cost[s], s)):
+        if not any(covers[k] >= covers[sid] for k in kept):
+            kept.append(sid)
+    covers = {sid: covers[sid] for sid in kept}
+    allowed = {need: [s for s in allowed[need] if s in covers] for need in needs}
     best: tuple[int, tuple[str, ...]] | None = None
     nodes = 0
+    cheapest = min(cost[s] for s in covers) if covers else 0
+    widest = max((len(c) for c in covers.values()), default=1)
+    by_cost = {n: sorted(allowed[n], key=lambda s: (cost[s], s)) for n in needs}
 
     def search(uncovered: frozenset[Need], chosen: tuple[str, ...], total: int) -> None:
         nonlocal best, nodes
         nodes += 1
-        if best is not None and total > best[0]:
+        # Each service covers at most `widest` needs and costs at least `cheapest`.
+        bound = total + -(-len(uncovered) // widest) * cheapest
+        if best is not None and bound > best[0]:
             return
         if not uncovered:
             key = (total, tuple(sorted(chosen)))
@@ -626,8 +690,10 @@ def _cover(
             return
         if nodes > SEARCH_LIMIT:
             return
-        need = next(n for n in needs if n in uncovered)
-        for sid in sorted(allowed[need], key=lambda s: (cost[s], s)):
+        # Branch on the need with the fewest options (then in the needs' order): the search
+        # still sees every cover, it just reaches the good ones sooner.
+        need = min((n for n in needs if n in uncovered), key=lambda n: len(by_cost[n]))
+        for sid in by_cost[need]:
             search(uncovered - covers[sid], (*chosen, sid), total + cost[sid])
 
     search(frozenset(needs), (), 0)

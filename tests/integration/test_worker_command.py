@@ -43,9 +43,18 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as worker:
-        time.sleep(2)
+        # Its handlers are in place once it says it is running (imports can take seconds on a
+        # busy machine); then it must keep running until told to stop.
+        assert worker.stderr is not None
+        for line in worker.stderr:  # ends if the worker exits before saying so
+            if "pathways worker: running" in line:
+                break
+        else:
+            raise AssertionError("the worker stopped before it was running")
+        time.sleep(1)
         assert worker.poll() is None, "the worker should keep running"
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
