@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint types soak proof openapi clean
+.PHONY: run test browser check lint types soak proof openapi bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,23 @@ run: $(STAMP)
 	@scripts/run.sh
 
 ## test: install and run every test (SQLite; PostgreSQL too when PATHWAYS_TEST_POSTGRES_URL is set)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+## browser: Debian's Chromium for the console's browser tests (tests/console/test_browser.py),
+## installed when missing and we are root; otherwise those tests skip, or fail when
+## PATHWAYS_REQUIRE_BROWSER=1 (as CI sets). Playwright never downloads a browser of its own.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	    || echo "could not install chromium: the browser tests will skip (or fail, with PATHWAYS_REQUIRE_BROWSER=1)"; \
+	  else \
+	    echo "$(CHROMIUM) is missing and cannot be installed here (not root): the browser tests will skip"; \
+	  fi; }
 
 ## soak: the long property, fuzz and soak variants (CI runs these too)
 soak: $(STAMP)
@@ -29,6 +44,17 @@ soak: $(STAMP)
 ## (needs PostgreSQL; `make proof ARGS=--soak` for the long variants)
 proof: $(STAMP)
 	scripts/proof.sh $(ARGS)
+
+## bench: the benchmark of bench/README.md: engine and HTTP figures, written to bench/RESULTS.md
+## with the plot bench/plan-latency.png (not part of `make test`; about 15 minutes; needs
+## PostgreSQL for the HTTP figures on PostgreSQL; `make bench ARGS=--quick` for a 2-minute run)
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
 
 ## openapi: regenerate openapi/*.json from the apps (a test fails when they drift)
 openapi: $(STAMP)

@@ -25,7 +25,9 @@ pids=()
 stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null; }
 trap stop EXIT INT TERM
 
-$BIN/pathways serve directory --port "$DIRECTORY_PORT" & pids+=($!)
+# The admin console's session cookie is Secure by default; over plain http://127.0.0.1 some
+# browsers would drop it, so allow it here (development only: production refuses this).
+PATHWAYS_CONSOLE_COOKIE_SECURE=false $BIN/pathways serve directory --port "$DIRECTORY_PORT" & pids+=($!)
 $BIN/pathways serve router --port "$ROUTER_PORT" & pids+=($!)
 
 ready() { for _ in $(seq 1 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
@@ -37,6 +39,7 @@ cat <<TXT
 Pathways is running (SQLite files under var/):
   directory  http://127.0.0.1:${DIRECTORY_PORT}/docs
   router     http://127.0.0.1:${ROUTER_PORT}/docs
+  console    http://127.0.0.1:${DIRECTORY_PORT}/console/  (sign in with the directory admin key below)
 
 Demo keys (shown once; only their hashes are stored):
   directory admin                     $directory_admin

@@ -22,6 +22,8 @@ from services.common.migrations import MigrationSet
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
+from .console.app import PATH as CONSOLE_PATH
+from .console.app import create_console
 from .db import MIGRATIONS
 from .openreferral.endpoints import router as openreferral_router
 from .pathways.endpoints import router as pathways_router
@@ -113,4 +115,6 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         health_router,
     ):
         app.include_router(router)
+    # The admin console (HTML for people, outside the OpenAPI document): services/directory/console.
+    app.mount(CONSOLE_PATH, create_console(settings), name="console")
     return app
