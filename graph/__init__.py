@@ -61,6 +61,7 @@ from .reassess import reassess, releases_due
 from .risk import assess_risk, level_from_dash
 from .route import referral_response, route_offline
 from .search import SearchHit, SearchResult, search
+from .simulate import ServiceReport, SimulationResult, simulate, simulation_to_dict
 
 __all__ = [
     "Assessment",
@@ -92,6 +93,8 @@ __all__ = [
     "SearchHit",
     "SearchResult",
     "Service",
+    "ServiceReport",
+    "SimulationResult",
     "UnmetNeed",
     "Verdict",
     "Victim",
@@ -117,5 +120,7 @@ __all__ = [
     "releases_due",
     "route_offline",
     "search",
+    "simulate",
+    "simulation_to_dict",
     "victims_code_deadlines",
 ]

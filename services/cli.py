@@ -59,6 +59,110 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- pathways simulate
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from graph import PathwaysError, load_directory  # noqa: PLC0415
+    from graph.simulate import simulate, simulation_to_dict  # noqa: PLC0415
+
+    if args.days < 1 or args.scale < 0 or args.warmup_days < 0:
+        print(
+            "pathways simulate: --days must be at least 1, --scale and --warmup-days not negative",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    try:
+        directory = load_directory(args.directory)
+    except OSError as exc:
+        print(f"pathways simulate: cannot read {args.directory}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PathwaysError as exc:
+        where = f" at {exc.field}" if exc.field else ""
+        print(
+            f"pathways simulate: the directory is not valid{where}: {exc.message}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    draw = None
+    if args.chart:
+        from services.simulate_chart import ChartUnavailableError, draw_chart  # noqa: PLC0415
+
+        try:
+            draw = draw_chart()
+        except ChartUnavailableError as exc:
+            print(f"pathways simulate: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    result = simulate(
+        directory,
+        seed=args.seed,
+        year_start=_first_monday(args.year),
+        days=args.days,
+        scale=args.scale,
+        warmup_days=args.warmup_days,
+    )
+    from services.simulate_chart import report_table  # noqa: PLC0415
+
+    print(report_table(result))
+    if args.output_json:
+        Path(args.output_json).write_text(
+            json.dumps(simulation_to_dict(result), indent=2, ensure_ascii=False) + "\n", "utf-8"
+        )
+    if draw is not None:
+        draw(result, Path(args.chart))
+        print(f"chart: {args.chart}")
+    return 0
+
+
+def _first_monday(year: int) -> dt.date:
+    """The simulated year starts on the first Monday of ``year``, so its weeks are weeks."""
+    jan1 = dt.date(year, 1, 1)
+    return jan1 + dt.timedelta(days=(7 - jan1.weekday()) % 7)
+
+
+def _add_simulate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    simulate = sub.add_parser(
+        "simulate",
+        help="replay a year of referrals through a directory and report capacity per service",
+        description="Replay a year of referrals (the strategy's 2012/13 volumes: 10,500 "
+        "referred to triage, 1,229 wanting more than an email, a few hundred for each "
+        "specialist service) through a directory, with response delays and support "
+        "durations, and print per service the demand, the peak caseload against its "
+        "maximum, the weeks at red and the needs left unmet. Deterministic for a seed.",
+    )
+    simulate.add_argument(
+        "--directory",
+        metavar="FILE",
+        default=None,
+        help="a directory document (default: the shipped Cambridgeshire and Peterborough one)",
+    )
+    simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    simulate.add_argument(
+        "--year", type=int, default=2026, help="the year simulated, from its first Monday"
+    )
+    simulate.add_argument(
+        "--days", type=int, default=364, help="days reported (default 364: 52 weeks)"
+    )
+    simulate.add_argument(
+        "--warmup-days",
+        type=int,
+        default=364,
+        help="days simulated first and left out of the figures (default 364)",
+    )
+    simulate.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every volume (default 1.0)"
+    )
+    simulate.add_argument("--output-json", metavar="FILE", default=None)
+    simulate.add_argument(
+        "--chart",
+        metavar="FILE.png",
+        default=None,
+        help="draw caseload against capacity per service (needs matplotlib: pip install "
+        "'.[bench]')",
+    )
+    simulate.set_defaults(func=_cmd_simulate)
+
+
 SERVICES = ("directory", "router")
 """The HTTP services the command line knows; each is ``services.<name>`` with a ``spec``
 module (``services.common.spec``)."""
@@ -177,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan as on this day (default: today); dates in the referral may not be after it",
     )
     route.set_defaults(func=_cmd_route)
+    _add_simulate_command(sub)
     _add_service_commands(sub)
     return parser
 
