@@ -21,7 +21,7 @@ import heapq
 import math
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -121,9 +121,7 @@ class PathwayGraph:
         self._by_need = {k: tuple(v) for k, v in by_need.items()}
         self._lock = threading.Lock()
         self._preferred: dict[tuple[Need, str], tuple[str, ...]] = {}
-        self._reach_cache: OrderedDict[tuple[str, str, frozenset[str]], Mapping[str, Reach]] = (
-            OrderedDict()
-        )
+        self._reach_cache: OrderedDict[tuple[str, str, frozenset[str]], PathSearch] = OrderedDict()
 
     def candidates(self, need: Need, area: str) -> tuple[str, ...]:
         """Services that list ``need`` and serve ``area`` (or every area), sorted by id."""
@@ -185,35 +183,38 @@ class PathwayGraph:
             self._preferred[(need, area)] = cached
         return cached
 
-    def reach_from(
-        self, source: str, area: str, avoid: frozenset[str] = frozenset()
-    ) -> Mapping[str, Reach]:
-        """The cheapest declared pathways from ``source`` to every service serving ``area``,
-        through services serving ``area`` only (and none of ``avoid``), whoever the victim is.
+    def reach_to(
+        self, source: str, area: str, target: str, avoid: frozenset[str] = frozenset()
+    ) -> Reach | None:
+        """The cheapest declared pathway from ``source`` to ``target`` through services serving
+        ``area`` (and none of ``avoid``), whoever the victim is; None when there is none.
 
         Closed (red) services are left out: they are never on a victim's path. Ties go as in
-        ``shortest_paths``. The planner uses these as they are when every service
-        along a path can work with the victim, and searches again otherwise.
-        Kept for the ``REACH_CACHE_SIZE`` most recently used (source, area) pairs.
+        ``PathSearch``. The planner uses these as they are when every service along a path can
+        work with the victim, and asks again, avoiding the ones that cannot, otherwise.
+
+        One search per (source, area, avoid) serves every victim: it goes only as far as the
+        targets asked of it so far, and is kept for the ``REACH_CACHE_SIZE`` most recently
+        used. Searches are advanced under the graph's lock (one thread at a time).
         """
         key = (source, area, avoid)
         with self._lock:
-            cached = self._reach_cache.get(key)
-            if cached is not None:
+            search = self._reach_cache.get(key)
+            if search is None:
+                services = self.services
+                red = CapacityStatus.RED
+                search = PathSearch(
+                    self,
+                    [source],
+                    area,
+                    lambda sid: sid not in avoid and services[sid].capacity.status is not red,
+                )
+                self._reach_cache[key] = search
+                while len(self._reach_cache) > REACH_CACHE_SIZE:
+                    self._reach_cache.popitem(last=False)
+            else:
                 self._reach_cache.move_to_end(key)
-                return cached
-        services = self.services
-        result = shortest_paths(
-            self,
-            [source],
-            area,
-            lambda sid: services[sid].capacity.status is not CapacityStatus.RED,
-        )
-        with self._lock:
-            self._reach_cache[key] = result
-            while len(self._reach_cache) > REACH_CACHE_SIZE:
-                self._reach_cache.popitem(last=False)
-        return result
+            return search.get(target)
 
     def has_pathway(self, source: str, target: str) -> bool:
         return (source, target) in self._edges

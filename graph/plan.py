@@ -82,7 +82,7 @@ service is aimed at fewer people: the service made for this victim wins a tie (e
 victims' service over the general one for a 72-year-old). Always less than half a day."""
 SEARCH_LIMIT = 20_000
 """Set-cover search nodes before the planner falls back to a greedy cover."""
-AVOID_ROUNDS = 3
+AVOID_ROUNDS = 8
 """Searches of the graph's cached paths (see ``_Planner.reach``) before a victim's own."""
 WALK_LIMIT = 8
 """How many usable services the planner looks for per need. It reads a need's candidates in
@@ -230,8 +230,8 @@ class _Planner:
 
         On equal days the path with fewer handovers wins, then the path from the current lead,
         then other current providers, then the entry node, then the path whose ids sort first
-        (``graph.build.shortest_paths``). The graph keeps the cheapest paths
-        from each source through every open service of the area. When the best of those
+        (``graph.build.PathSearch``). The graph keeps one search per source and area through
+        every open service of the area (``reach_to``). When the best path it finds
         passes only through services this victim can use, it is also the best through those
         alone (it is the cheapest of more paths). When it passes through one the victim cannot
         use, the graph searches again without that service (and keeps that search too, for
@@ -245,7 +245,7 @@ class _Planner:
         for _ in range(AVOID_ROUNDS):
             best: tuple[float, int, int, tuple[str, ...]] | None = None
             for rank, src in enumerate(self.sources):
-                r = self.graph.reach_from(src, self.area, self._avoid).get(sid)
+                r = self.graph.reach_to(src, self.area, sid, self._avoid)
                 if r is not None:
                     key = (r.days, len(r.path), rank, r.path)
                     if best is None or key < best:

@@ -1,5 +1,5 @@
 """The planner's pathways come from paths the graph shares between victims (graph.build
-``reach_from``), checked against the victim: they must be exactly what a search through the
+``reach_to``), checked against the victim: they must be exactly what a search through the
 services this victim can use finds (the oracle below), path and all, whoever the victim is and
 whoever they are already with.
 """
@@ -111,7 +111,9 @@ def test_a_closed_hub_or_one_the_victim_cannot_use_sends_them_the_long_way_round
         assessment=Assessment(needs={Need.EMOTIONAL_SUPPORT: Severity.LOW}),
     )
     graph = build_graph(directory)
-    assert graph.reach_from("entry:police", "E07000008")["target"].path == (
+    shared = graph.reach_to("entry:police", "E07000008", "target")
+    assert shared is not None
+    assert shared.path == (
         "entry:police",
         "older",
         "target",
