@@ -235,11 +235,16 @@ class _Planner:
         passes only through services this victim can use, it is also the best through those
         alone (it is the cheapest of more paths). When it passes through one the victim cannot
         use, the graph searches again without that service (and keeps that search too, for
-        the next victim like this one); past ``AVOID_ROUNDS`` such rounds the planner searches
-        for this victim alone, only as far as each service it asks about.
+        the next victim like this one); past ``AVOID_ROUNDS`` such rounds, or from the
+        providers a victim is already with (a reassessment), the planner searches for this
+        victim alone, only as far as each service it asks about.
         """
         if sid in self._reach:
             return self._reach[sid]
+        if self._own_search is None and self.active:
+            # Searches shared from a provider's node serve few other victims, and one from each
+            # of the victim's providers costs more than one search from all of them.
+            self._own_search = PathSearch(self.graph, self.sources, self.area, self.usable)
         if self._own_search is not None:
             return self._own_search.get(sid)
         for _ in range(AVOID_ROUNDS):
