@@ -91,18 +91,10 @@ class PathwayGraph:
         }
         self._min_in_days = min_in
         # A node with many successors (an entry node, a hub's triage) also has them split by
-        # the area they serve, so a search inside one area never walks the whole country.
-        by_area_succ: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {}
-        for node, out in self._succ.items():
-            if len(out) <= WIDE_NODE:
-                continue
-            split: defaultdict[str, list[tuple[str, float]]] = defaultdict(list)
-            for target, days in out:
-                served = self.services[target].eligibility.areas
-                for area in served if served is not None else (ANY_AREA,):
-                    split[area].append((target, days))
-            by_area_succ[node] = {a: tuple(v) for a, v in split.items()}
-        self._succ_by_area = by_area_succ
+        # the area they serve, so a search inside one area never walks the whole country;
+        # split on first use (``successors_in``), so a rebuild does not pay for nodes no plan
+        # reaches.
+        self._succ_by_area: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {}
         by_need_area: defaultdict[tuple[Need, str], list[str]] = defaultdict(list)
         by_area: defaultdict[str, list[str]] = defaultdict(list)
         by_need: defaultdict[Need, list[str]] = defaultdict(list)
@@ -160,12 +152,27 @@ class PathwayGraph:
         ``area`` (or every area)."""
         split = self._succ_by_area.get(node)
         if split is None:
-            return (
-                (t, d)
-                for t, d in self._succ.get(node, ())
-                if (areas := self.services[t].eligibility.areas) is None or area in areas
-            )
+            out = self._succ.get(node, ())
+            if len(out) <= WIDE_NODE:
+                return (
+                    (t, d)
+                    for t, d in out
+                    if (areas := self.services[t].eligibility.areas) is None or area in areas
+                )
+            split = self._split_by_area(out)
+            # Two threads may both split a node: the same result, and the assignment is atomic.
+            self._succ_by_area[node] = split
         return (*split.get(area, ()), *split.get(ANY_AREA, ()))
+
+    def _split_by_area(
+        self, out: tuple[tuple[str, float], ...]
+    ) -> dict[str, tuple[tuple[str, float], ...]]:
+        split: defaultdict[str, list[tuple[str, float]]] = defaultdict(list)
+        for target, days in out:
+            served = self.services[target].eligibility.areas
+            for area in served if served is not None else (ANY_AREA,):
+                split[area].append((target, days))
+        return {a: tuple(v) for a, v in split.items()}
 
     def min_in_days(self, service_id: str) -> float:
         """The shortest declared pathway into a service (infinite when none leads to it)."""
