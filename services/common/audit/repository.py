@@ -9,8 +9,10 @@ from .models import AuditEvent
 
 
 def add(*, session: Session, event: AuditEvent) -> AuditEvent:
+    """Add ``event`` to the session; it is written with the rest of the transaction's rows at
+    the next flush (nothing needs its id before then, and a flush per event is most of the cost
+    of a request that writes several rows)."""
     session.add(event)
-    session.flush()
     return event
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..db import SessionDep
+from ..db import SessionDep, before_writing
 from ..errors import ForbiddenError, UnauthorizedError
 from . import service
 from .schemas import Principal, Role
@@ -26,7 +26,8 @@ def current_principal(
 ) -> Principal:
     if credentials is None:
         raise UnauthorizedError("An API key is required: send Authorization: Bearer <key>")
-    principal = service.authenticate(session=session, key=credentials.credentials)
+    with before_writing(session) as reading:
+        principal = service.authenticate(session=reading, key=credentials.credentials)
     if principal is None:
         raise UnauthorizedError("The API key is not valid (wrong, or revoked)", invalid_token=True)
     return principal

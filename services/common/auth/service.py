@@ -118,14 +118,17 @@ def authenticate(*, session: Session, key: str) -> Principal | None:
     if len(key) > MAX_KEY_LENGTH or not _KEY_SHAPE.match(key):
         return None
     digest = hash_key(key)
-    row = repository.active_by_hash(session=session, key_hash=digest)
-    if row is None or not hmac.compare_digest(row.key_hash, digest):
+    row = repository.active_credentials(session=session, key_hash=digest)
+    if row is None:
+        return None
+    key_id, name, role_name, provider_id, key_hash = row
+    if not hmac.compare_digest(key_hash, digest):
         return None
     try:
-        role = Role(row.role)
+        role = Role(role_name)
     except ValueError:
         return None
-    return Principal(name=row.name, role=role, key_id=row.id, provider_id=row.provider_id)
+    return Principal(name=name, role=role, key_id=key_id, provider_id=provider_id)
 
 
 def _public(key: ApiKey) -> dict[str, object]:

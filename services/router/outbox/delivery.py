@@ -13,8 +13,10 @@ A round (``Deliverer.run``):
    the same on every attempt; ``webhook-timestamp`` and ``webhook-signature`` are made afresh
    for each attempt). An event is not started unless it can finish within the lease; the rest
    of the batch is handed back.
-3. **Record** the outcome, guarded by ``claimed_by`` (a worker that lost its lease changes
-   nothing):
+3. **Record** the outcomes, all of the round's in one short write transaction at its end (with
+   the events handed back), each guarded by ``claimed_by`` (a worker that lost its lease
+   changes nothing). A worker that dies mid-round has recorded none of them: once its lease
+   runs out they are sent again, as at-least-once delivery allows:
 
    - 2xx: ``delivered``;
    - 410 Gone: ``dead`` at once ("gone": the receiver asked us to stop);
@@ -348,6 +350,8 @@ class Deliverer:
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self._writer = writer(engine)
+        """Made once: ``writer`` builds a new engine view (with its own option processing)."""
         self.name = name[:100]
         self.batch_size = batch_size
         timeout = settings.webhook_timeout_seconds
@@ -394,22 +398,23 @@ class Deliverer:
             return []
         lease_until = started + self.lease
         targets = self._targets({c.service_id for c in claimed})
-        outcomes: list[Outcome] = []
+        settled: list[tuple[Outcome, dt.datetime]] = []
+        untried: list[str] = []
         for index, event in enumerate(claimed):
             out_of_time = clock() + dt.timedelta(seconds=self.attempt_seconds) > lease_until
             if out_of_time or (halt is not None and halt()):
-                self._release([c.id for c in claimed[index:]])
+                untried = [c.id for c in claimed[index:]]
                 break
             outcome = self._settle(event, targets.get(event.service_id), clock)
-            outcomes.append(self._record(outcome, clock()))
-        return outcomes
+            settled.append((outcome, clock()))
+        return self._record(settled, untried)
 
     def claim(self, now: dt.datetime) -> list[Claimed]:
         """Lease up to ``batch_size`` due events to this worker (committed before returning)."""
         with Session(self.engine) as session:
             if not repository.any_due(session=session, now=now):
                 return []
-        with Session(writer(self.engine), expire_on_commit=False) as session:
+        with Session(self._writer, expire_on_commit=False) as session:
             events = repository.claim_due(
                 session=session,
                 now=now,
@@ -440,11 +445,6 @@ class Deliverer:
                 )
                 for r in rows
             }
-
-    def _release(self, event_ids: list[str]) -> None:
-        with Session(writer(self.engine)) as session:
-            repository.release(session=session, event_ids=event_ids, worker=self.name)
-            session.commit()
 
     # ------------------------------------------------------------------ one event
 
@@ -568,7 +568,35 @@ class Deliverer:
             return Attempt(status_code=status, error=_answer_error(status), retry_after=retry_after)
         return Attempt(error=_short("could not connect: " + "; ".join(unreachable)))
 
-    def _record(self, outcome: Outcome, now: dt.datetime) -> Outcome:
+    def _record(
+        self, settled: Sequence[tuple[Outcome, dt.datetime]], untried: Sequence[str]
+    ) -> list[Outcome]:
+        """Record the round's outcomes (each at the time it was settled) and hand back the
+        events it did not try, in one short write transaction: one commit and, on SQLite, one
+        turn of the write lock per round rather than per event. A worker that dies before this
+        has recorded nothing of the round: once the lease runs out the events are sent again,
+        which at-least-once delivery allows (the ``webhook-id`` tells the receiver)."""
+        if not settled and not untried:
+            return []
+        with Session(self._writer) as session:
+            recorded = [
+                repository.finish(
+                    session=session,
+                    event_id=outcome.event_id,
+                    worker=self.name,
+                    values=self._values(outcome, at),
+                )
+                for outcome, at in settled
+            ]
+            repository.release(session=session, event_ids=untried, worker=self.name)
+            session.commit()
+        return [
+            self._logged(outcome, kept)
+            for (outcome, _), kept in zip(settled, recorded, strict=True)
+        ]
+
+    @staticmethod
+    def _values(outcome: Outcome, now: dt.datetime) -> dict[str, Any]:
         values: dict[str, Any] = {
             "status": outcome.status.value,
             "attempts": outcome.attempts,
@@ -579,11 +607,9 @@ class Deliverer:
             values["delivered_at"] = now
         if outcome.next_attempt_at is not None:
             values["next_attempt_at"] = outcome.next_attempt_at
-        with Session(writer(self.engine)) as session:
-            recorded = repository.finish(
-                session=session, event_id=outcome.event_id, worker=self.name, values=values
-            )
-            session.commit()
+        return values
+
+    def _logged(self, outcome: Outcome, recorded: bool) -> Outcome:
         if not recorded:
             log.warning(
                 "webhook %s: the lease ran out before its outcome (%s) was recorded; "

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Table, and_, or_, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import Session, col, select
 
@@ -65,23 +65,26 @@ def claim_due(
     return events
 
 
+_TABLE: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+
+
 def _guarded(event_id: str, worker: str) -> Any:
     return and_(
-        col(OutboxEvent.id) == event_id,
-        col(OutboxEvent.claimed_by) == worker,
-        col(OutboxEvent.status) == PENDING,
+        _TABLE.c.id == event_id,
+        _TABLE.c.claimed_by == worker,
+        _TABLE.c.status == PENDING,
     )
 
 
 def finish(*, session: Session, event_id: str, worker: str, values: Mapping[str, Any]) -> bool:
     """Record the outcome of ``worker``'s attempt and end its lease; False if the lease was lost
     (another worker took the event over), in which case nothing changes."""
-    result = session.execute(
-        update(OutboxEvent)
+    # Core, not the ORM: no object to synchronise, and this runs once per delivery.
+    result = session.connection().execute(
+        update(_TABLE)
         .where(_guarded(event_id, worker))
         .values(claimed_by=None, claimed_until=None, **values)
     )
-    assert isinstance(result, CursorResult)
     return result.rowcount == 1
 
 

@@ -26,7 +26,7 @@ from ..errors import (
     ReferralClosedError,
     ReferralNotFoundError,
 )
-from . import repository, service
+from . import service
 from .schemas import (
     AssessmentIn,
     ReassessmentPublic,
@@ -88,43 +88,25 @@ def create_referral(
     view: DirectoryDep,
     body: ReferralCreate,
     idempotency_key: IdempotencyKey = None,
-) -> ReferralPublic | JSONResponse:
+) -> ReferralPublic | Response:
     """Validate the referral, derive risk, enhanced entitlement, the MARAC decision and the
     Victims' Code deadlines, plan the warm handovers and store it all in one transaction."""
     if idempotency_key is None:
         return service.create(session=session, body=body, by=by, view=view)
-    engine = request_engine(request)
-    first = service.claim_idempotency(
+    created = service.create_once(
         session=session,
-        engine=engine,
-        principal=by.name,
+        engine=request_engine(request),
+        body=body,
+        by=by,
+        view=view,
         key=idempotency_key,
-        digest=service.request_hash(body),
         now=utcnow(),
     )
-    if first is not None:
-        assert first.response is not None and first.response_status is not None
-        service.record_replay(session=session, by=by, referral_id=first.referral_id)
+    if isinstance(created, service.Replay):
         return JSONResponse(
-            first.response,
-            status_code=first.response_status,
-            headers={"Idempotent-Replayed": "true"},
+            created.body, status_code=created.status, headers={"Idempotent-Replayed": "true"}
         )
-    try:
-        created = service.create(session=session, body=body, by=by, view=view)
-    except BaseException:
-        service.release_claim(
-            session=session, engine=engine, principal=by.name, key=idempotency_key
-        )
-        raise
-    row = repository.idempotency(session=session, principal=by.name, key=idempotency_key)
-    assert row is not None
-    row.status = "done"
-    row.referral_id = created.id
-    row.response_status = 201
-    row.response = created.model_dump(mode="json", by_alias=True)
-    session.add(row)
-    return created
+    return Response(content=created, status_code=201, media_type="application/json")
 
 
 @router.get(

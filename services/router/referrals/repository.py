@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, update
+from sqlalchemy import JSON, Table, Text, and_, bindparam, cast, func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -67,6 +68,79 @@ def timeline(*, session: Session, referral_id: str) -> list[TimelineEvent]:
 
 def idempotency(*, session: Session, principal: str, key: str) -> IdempotencyKey | None:
     return session.get(IdempotencyKey, (principal, key))
+
+
+_KEYS: Table = IdempotencyKey.__table__  # type: ignore[attr-defined]
+
+# Built once: these run on every POST with a key, and building a statement (and its cache key)
+# costs more than running it.
+_CLAIM = {
+    name: dialect.insert(_KEYS)
+    .values(
+        principal=bindparam("principal"),
+        key=bindparam("key"),
+        request_hash=bindparam("request_hash"),
+        status="in_progress",
+        claimed_at=bindparam("claimed_at"),
+    )
+    .on_conflict_do_nothing()
+    .returning(_KEYS.c.key)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_WHERE_KEY = and_(_KEYS.c.principal == bindparam("b_principal"), _KEYS.c.key == bindparam("b_key"))
+_FINISH = {
+    # The answer arrives as JSON text, bound as it is: decoding it only for the column type to
+    # encode it again would be the costliest part of the statement. PostgreSQL wants the cast
+    # to json; SQLite stores JSON as text (a cast there would mean its NUMERIC affinity).
+    name: update(_KEYS)
+    .where(_WHERE_KEY)
+    .values(
+        status="done",
+        referral_id=bindparam("referral_id"),
+        response_status=bindparam("response_status"),
+        response=response,
+    )
+    for name, response in (
+        ("postgresql", cast(bindparam("response", type_=Text), JSON)),
+        ("sqlite", bindparam("response", type_=Text)),
+    )
+}
+
+
+def insert_claim(
+    *, session: Session, principal: str, key: str, request_hash: str, now: dt.datetime
+) -> bool:
+    """Claim ``key`` for a request now running: True if this request made the claim, False if
+    the key was there already (``INSERT … ON CONFLICT DO NOTHING``: one statement, no error to
+    recover from). Core, not the ORM: the claim is one row, written and never read back."""
+    connection = session.connection()
+    statement = _CLAIM[connection.dialect.name]
+    parameters = {"principal": principal, "key": key, "request_hash": request_hash}
+    return connection.execute(statement, {**parameters, "claimed_at": now}).first() is not None
+
+
+def finish_claim(
+    *,
+    session: Session,
+    principal: str,
+    key: str,
+    referral_id: str,
+    status: int,
+    response_json: str,
+) -> None:
+    """Store the finished request's answer (``response_json``: a JSON object, as text) on its
+    claim, for retries to replay."""
+    connection = session.connection()
+    connection.execute(
+        _FINISH[connection.dialect.name],
+        {
+            "b_principal": principal,
+            "b_key": key,
+            "referral_id": referral_id,
+            "response_status": status,
+            "response": response_json,
+        },
+    )
 
 
 def stale_claim(*, row: IdempotencyKey, now: dt.datetime, lease: dt.timedelta) -> bool:

@@ -7,10 +7,11 @@ import hashlib
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from graph import (
@@ -26,7 +27,7 @@ from graph.codec import risk_to_dict
 from graph.plan import local_date
 from services.common.audit import service as audit
 from services.common.auth.schemas import Principal, Role
-from services.common.db import utcnow
+from services.common.db import insert_new, utcnow
 from services.common.errors import FieldError, UnprocessableContentError
 from services.common.pagination import Page, decode_cursor, page_of
 
@@ -290,58 +291,99 @@ def request_hash(body: ReferralCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim_idempotency(
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The stored answer of the first request with an ``Idempotency-Key``, to send again."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def create_once(
     *,
     session: Session,
     engine: Engine,
-    principal: str,
+    body: ReferralCreate,
+    by: Principal,
+    view: DirectoryView,
     key: str,
-    digest: str,
     now: dt.datetime,
-) -> IdempotencyKey | None:
-    """Claim ``key`` for this request. Returns the finished first request to replay, or None
-    when this request goes ahead. Same key, other body: 422; first still running: 409.
+) -> bytes | Replay:
+    """``create`` under an ``Idempotency-Key``: the new referral's JSON (serialised once: the
+    same text is the response and the answer stored for retries), or the first
+    request's answer to replay. Same key, other body: 422; first still running: 409.
 
-    On PostgreSQL the claim commits at once, so a concurrent duplicate sees it. It commits on
-    the request's own session (nothing is written before it): a second connection per request
-    would deadlock the pool under load, every request holding one while waiting for another.
-    SQLite serialises writers, so the claim simply joins the request's transaction.
+    The key is claimed with one ``INSERT … ON CONFLICT DO NOTHING``. On PostgreSQL the claim
+    commits at once, so a concurrent duplicate sees it. It commits on the request's own session
+    (nothing is written before it): a second connection per request would deadlock the pool
+    under load, every request holding one while waiting for another. SQLite serialises writers,
+    so the claim simply joins the request's transaction; and as the claim is the request's first
+    statement there, which takes SQLite's write lock, the referral is validated, planned and
+    staged in the session first, so the lock is held only while the rows are written. An error
+    in that work is raised only once the claim is decided, as if the work came after it: a
+    retry of a finished request is replayed even if, say, the directory is down now.
     """
-    return _claim(
+    sqlite = engine.dialect.name == "sqlite"
+    staged: ReferralPublic | None = None
+    failed: Exception | None = None
+    if sqlite:
+        try:
+            staged = _stage(session=session, body=body, by=by, view=view)
+        except Exception as exc:  # raised below, once the claim says this request goes ahead
+            failed = exc
+    with session.no_autoflush:  # nothing staged is written before the claim is decided
+        first = _claim(
+            session=session,
+            principal=by.name,
+            key=key,
+            digest=request_hash(body),
+            now=now,
+            commit=not sqlite,
+        )
+    if first is not None:
+        assert first.response is not None and first.response_status is not None
+        replay = Replay(status=first.response_status, body=first.response)
+        referral_id = first.referral_id
+        session.expunge_all()  # whatever was staged is not written
+        record_replay(session=session, by=by, referral_id=referral_id)
+        return replay
+    try:
+        if failed is not None:
+            raise failed
+        if staged is None:
+            created = create(session=session, body=body, by=by, view=view)
+        else:
+            insert_new(session)
+            created = staged
+    except BaseException:
+        release_claim(session=session, engine=engine, principal=by.name, key=key)
+        raise
+    # The JSON FastAPI would send for the returned model (``response_model``, by alias).
+    content = created.model_dump_json(by_alias=True)
+    repository.finish_claim(
         session=session,
-        principal=principal,
+        principal=by.name,
         key=key,
-        digest=digest,
-        now=now,
-        commit=engine.dialect.name != "sqlite",
+        referral_id=created.id,
+        status=201,
+        response_json=content,
     )
+    return content.encode()
 
 
 def _claim(
     *, session: Session, principal: str, key: str, digest: str, now: dt.datetime, commit: bool
 ) -> IdempotencyKey | None:
+    """Returns the finished first request to replay, or None when this request goes ahead."""
+    if repository.insert_claim(
+        session=session, principal=principal, key=key, request_hash=digest, now=now
+    ):
+        if commit:
+            session.commit()
+        return None
     row = repository.idempotency(session=session, principal=principal, key=key)
-    if row is None:
-        session.add(
-            IdempotencyKey(
-                principal=principal,
-                key=key,
-                request_hash=digest,
-                status="in_progress",
-                claimed_at=now,
-            )
-        )
-        try:
-            if commit:
-                session.commit()
-            else:
-                session.flush()
-            return None
-        except IntegrityError:
-            session.rollback()
-            row = repository.idempotency(session=session, principal=principal, key=key)
-            if row is None:  # pragma: no cover - it was there a moment ago
-                raise IdempotencyInFlightError("Retry shortly") from None
+    if row is None:  # pragma: no cover - released between the insert and this read
+        raise IdempotencyInFlightError("Retry shortly")
     if row.request_hash != digest:
         raise IdempotencyKeyReusedError(
             "This Idempotency-Key was already used with a different body; use a new key for a "
@@ -399,6 +441,21 @@ def create(
     now: dt.datetime | None = None,
 ) -> ReferralPublic:
     """Validate, plan and store a referral with its first assessment and handovers."""
+    created = _stage(session=session, body=body, by=by, view=view, now=now)
+    insert_new(session)
+    return created
+
+
+def _stage(
+    *,
+    session: Session,
+    body: ReferralCreate,
+    by: Principal,
+    view: DirectoryView,
+    now: dt.datetime | None = None,
+) -> ReferralPublic:
+    """``create`` up to the writing: every row is added to the session, none is written, and
+    nothing is read from the database (ids are made here, so the response is complete)."""
     now = now or utcnow()
     today = local_date(now)
     raw = body.model_dump(mode="json", exclude_none=True)
@@ -438,7 +495,6 @@ def create(
         updated_at=now,
     )
     session.add(row)
-    session.flush()
     session.add(
         Assessment(
             referral_id=row.id,
@@ -481,7 +537,6 @@ def create(
             "handovers": [h.service_id for h in case.handovers],
         },
     )
-    session.flush()
     return to_public(
         session=session,
         referral=row,
