@@ -123,3 +123,19 @@ def test_a_closed_hub_or_one_the_victim_cannot_use_sends_them_the_long_way_round
     assert reach is not None
     assert reach.path == ("entry:police", "local", "target")
     assert reach.days == 1.5
+
+
+def test_the_networkx_view_holds_the_same_pathways() -> None:
+    """graph/'s whole-graph view (built on first use) has every pathway, with its days."""
+    from graph.codec import load_directory  # noqa: PLC0415
+
+    directory = load_directory()
+    graph = build_graph(directory)
+    view = graph.digraph()
+    assert view is graph.digraph()  # built once
+    assert view.number_of_edges() == graph.edge_count == len(directory.pathways)
+    assert view.number_of_nodes() == graph.node_count
+    for p in directory.pathways:
+        assert view.edges[p.from_node, p.to_service]["days"] == graph.pathway_days(
+            p.from_node, p.to_service
+        )
