@@ -88,9 +88,10 @@ WALK_LIMIT = 8
 """How many usable services the planner looks for per need. It reads a need's candidates in
 order of preference (specialists for the need first, then open before waiting list before
 closed, then the shortest pathway into the service, the most targeted, and by id) and stops
-once it has this many it can use, so a plan costs the same in a county as in the whole
-country. Services the victim already works with are always considered. No shipped area has
-this many candidates for one need, so there every candidate is read."""
+once it has this many it can use, so a plan in a national directory reads about as many
+candidates as one in a county (bench/README.md says what still grows). Services the victim
+already works with are always considered. No shipped area has this many candidates for one
+need, so there every candidate is read."""
 
 LEAD_ORDER_HIGH: tuple[Need, ...] = (
     Need.DOMESTIC_ABUSE_ADVOCACY,
