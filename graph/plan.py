@@ -2,7 +2,8 @@
 
 The rules (DESIGN.md §4), in the order the planner applies them:
 
-1. Only services that serve the victim's area and list a need are candidates (indexes).
+1. Only services that serve the victim's area and list a need are candidates (indexes); they
+   are read in order of preference until ``WALK_LIMIT`` usable ones are found.
 2. A candidate is usable for a need when every eligibility check passes for that need, it is not
    red, the victim did not refuse it, it has not declined or let expire a handover for this
    victim, and a declared pathway reaches it from where the victim is.
