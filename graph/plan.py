@@ -38,7 +38,8 @@ plan starts from ``entry:self``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .build import PathSearch, PathwayGraph, Reach, static_status_rank
@@ -286,8 +287,8 @@ class _Planner:
             # of preference until enough usable ones are found.
             current = [s for s in sorted(self.open) if self.graph.is_candidate(s, need, area)]
             read: set[str] = set()
-            for sid in (*ordered, *current):
-                if sid in read or (len(usable_here) >= WALK_LIMIT and sid not in self.open):
+            for sid in itertools.chain(_until_enough(ordered, usable_here), current):
+                if sid in read:
                     continue
                 read.add(sid)
                 service = self.graph.services[sid]
@@ -306,8 +307,6 @@ class _Planner:
                     rejected.append(Rejection(sid, _unique_checks(failed)))
                 else:
                     usable_here.append(sid)
-                if len(usable_here) >= WALK_LIMIT and not current:
-                    break
             usable_here.sort()
             rejected.sort(key=lambda r: r.service_id)
             strict = self.ctx.severity(need) >= Severity.MODERATE or self.high_risk
@@ -593,6 +592,15 @@ class _Planner:
         if service.id in self.open:
             parts.append("The victim already works with this service.")
         return " ".join(parts)
+
+
+def _until_enough(ordered: Sequence[str], usable: Sequence[str]) -> Iterator[str]:
+    """``ordered`` one by one, while ``usable`` (filled as they are read) holds fewer than
+    ``WALK_LIMIT``."""
+    for sid in ordered:
+        if len(usable) >= WALK_LIMIT:
+            return
+        yield sid
 
 
 def targeting(service: Service) -> float:
