@@ -33,17 +33,11 @@ from graph.plan import make_plan
 from graph.reassess import reassess
 from graph.vocabulary import HandoverStatus, Need, Severity
 
+from .stats import percentile
 from .synth import NOW, geography, national_directory, referral_bodies
 
 SIZES = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
 QUICK_SIZES = (1_000, 5_000)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0–100) by the nearest-rank method."""
-    ordered = sorted(values)
-    rank = max(1, round(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def summary_ms(cpu_ns: Sequence[int], wall_ns: Sequence[int]) -> dict[str, float]:

@@ -70,6 +70,8 @@ from bench.http.stack import (
     terminating_on_sigterm,
 )
 
+from .stats import percentile
+
 BACKENDS = ("sqlite", "postgres")
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 100.0
@@ -285,13 +287,6 @@ def run_round(
     )
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return math.nan
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def summarise(rounds: list[Round]) -> dict[str, Any]:
     """Pooled figures of the rounds of one target at one concurrency."""
     latencies = sorted(x for r in rounds for x in r.latencies_ms)
@@ -303,9 +298,9 @@ def summarise(rounds: list[Round]) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "throughput": requests / seconds if seconds else math.nan,
         "throughput_per_round": [round(r.result["throughput"], 1) for r in rounds],
-        "p50_ms": _percentile(latencies, 50),
-        "p90_ms": _percentile(latencies, 90),
-        "p99_ms": _percentile(latencies, 99),
+        "p50_ms": percentile(latencies, 50),
+        "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99),
         "max_ms": latencies[-1] if latencies else math.nan,
         "server_cpu_ms_per_request": statistics.median(r.server_cpu_ms_per_request for r in rounds),
         "server_cores": statistics.mean(r.machine["server_cores"] for r in rounds),

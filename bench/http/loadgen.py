@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.stats import percentile
+
 MAX_HEADER_BYTES = 64 * 1024
 
 
@@ -148,14 +150,6 @@ async def _client(
         writer.close()
 
 
-def _percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list (seconds)."""
-    if not ordered:
-        return float("nan")
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def summarise(latencies: list[float], seconds: float) -> dict[str, Any]:
     ordered = sorted(latencies)
     ms = 1000.0
@@ -163,9 +157,9 @@ def summarise(latencies: list[float], seconds: float) -> dict[str, Any]:
         "requests": len(ordered),
         "seconds": seconds,
         "throughput": len(ordered) / seconds if seconds > 0 else float("nan"),
-        "p50_ms": _percentile(ordered, 50) * ms,
-        "p90_ms": _percentile(ordered, 90) * ms,
-        "p99_ms": _percentile(ordered, 99) * ms,
+        "p50_ms": percentile(ordered, 50) * ms,
+        "p90_ms": percentile(ordered, 90) * ms,
+        "p99_ms": percentile(ordered, 99) * ms,
         "max_ms": (ordered[-1] * ms) if ordered else float("nan"),
         "mean_ms": (sum(ordered) / len(ordered) * ms) if ordered else float("nan"),
     }

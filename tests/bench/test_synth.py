@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.engine import measure, percentile
+from bench.engine import measure
+from bench.stats import percentile
 from bench.synth import (
     CAMBS,
     NOW,
