@@ -148,4 +148,10 @@ def contact(*, session: SessionDep, by: Provider, handover_id: HandoverId) -> Ha
 def complete(
     *, session: SessionDep, by: Provider, handover_id: HandoverId, body: CompleteIn
 ) -> HandoverPublic:
-    return service.complete(session=session, handover_id=handover_id, by=by, outcomes=body.outcomes)
+    return service.complete(
+        session=session,
+        handover_id=handover_id,
+        by=by,
+        outcomes=body.outcomes,
+        satisfaction=body.satisfaction,
+    )

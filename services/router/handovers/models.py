@@ -40,6 +40,9 @@ class Handover(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=2000)
     """Why it was declined, expired or cancelled."""
     outcomes: dict[str, str] | None = Field(default=None, sa_type=JSON)
+    satisfaction: int | None = None
+    """The victim's satisfaction at completion, 1 (very dissatisfied) to 5 (very satisfied)."""
+    satisfaction_reason: str | None = Field(default=None, max_length=2000)
     requested_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     respond_by: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     accepted_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)

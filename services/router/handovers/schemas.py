@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from graph.vocabulary import CapacityStatus, Check, HandoverMode, HandoverStatus, Need, Outcome
-from services.common.inputs import InputModel, Reason
+from services.common.inputs import WHOLE_NUMBER, InputModel, Reason
 
 
 class Rejection(BaseModel):
@@ -29,6 +29,21 @@ class ExplanationPublic(BaseModel):
     continuity: bool
     alternatives: list[str]
     rejected: list[Rejection]
+
+
+SATISFACTION_SCALE = "1 very dissatisfied, 2 dissatisfied, 3 neither, 4 satisfied, 5 very satisfied"
+
+
+class Satisfaction(BaseModel):
+    """The victim's satisfaction on the one scale every agency uses (DESIGN.md: measured the
+    same way across agencies)."""
+
+    score: Annotated[StrictInt, Field(ge=1, le=5), WHOLE_NUMBER] = Field(
+        description=f"The victim's answer on the common scale: {SATISFACTION_SCALE}."
+    )
+    reason: Reason | None = Field(
+        default=None, description="Why, in the victim's words where they gave any."
+    )
 
 
 class HandoverPublic(BaseModel):
@@ -55,6 +70,10 @@ class HandoverPublic(BaseModel):
     )
     release_reason: str | None
     outcomes: dict[Need, Outcome] | None
+    satisfaction: Satisfaction | None = Field(
+        description="The victim's satisfaction, recorded by the provider at completion; null "
+        "when not recorded (the victim did not want to answer, or the handover is not complete)."
+    )
 
     model_config = {"populate_by_name": True}
 
@@ -84,7 +103,16 @@ class DeclineIn(InputModel):
     reason: Reason
 
 
+class SatisfactionIn(Satisfaction, InputModel):
+    """The victim's satisfaction as the provider records it."""
+
+
 class CompleteIn(InputModel):
     outcomes: dict[Need, Outcome] = Field(
         description="For each need this handover met: improved, same or worse."
+    )
+    satisfaction: SatisfactionIn | None = Field(
+        default=None,
+        description="The victim's satisfaction with this service, asked at completion; leave it "
+        "out when the victim did not want to answer.",
     )

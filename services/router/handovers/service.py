@@ -33,7 +33,7 @@ from ..referrals.models import Referral
 from ..snapshot.service import DirectoryView, NoDirectoryError
 from . import repository
 from .models import Handover
-from .schemas import ExplanationPublic, HandoverDetail, HandoverPublic
+from .schemas import ExplanationPublic, HandoverDetail, HandoverPublic, Satisfaction
 
 log = logging.getLogger("pathways.router.handovers")
 
@@ -69,6 +69,11 @@ def to_public(h: Handover) -> HandoverPublic:
         release_after=h.release_after,
         release_reason=h.release_reason,
         outcomes=h.outcomes,
+        satisfaction=(
+            None
+            if h.satisfaction is None
+            else Satisfaction(score=h.satisfaction, reason=h.satisfaction_reason)
+        ),
     )
 
 
@@ -297,8 +302,11 @@ def complete(
     handover_id: str,
     by: Principal,
     outcomes: dict[Need, Outcome],
+    satisfaction: Satisfaction | None = None,
     now: dt.datetime | None = None,
 ) -> HandoverPublic:
+    """``completed``, with the outcome for each need met and, when the victim answered, their
+    satisfaction on the common 1–5 scale."""
     now = now or utcnow()
     case, h = _load_case(session=session, handover_id=handover_id, by=by, now=now)
     _transition(h, HandoverStatus.COMPLETED)
@@ -311,7 +319,12 @@ def complete(
     before = h.status
     case.move(h, HandoverStatus.COMPLETED)
     h.outcomes = {n.value: o.value for n, o in outcomes.items()}
+    if satisfaction is not None:
+        h.satisfaction = satisfaction.score
+        h.satisfaction_reason = satisfaction.reason
     words = "; ".join(f"{n.value.replace('_', ' ')}: {o.value}" for n, o in outcomes.items())
+    if satisfaction is not None:
+        words = "; ".join(filter(None, [words, f"satisfaction {satisfaction.score} of 5"]))
     case.note(
         "handover.completed",
         f"{h.service_name} completed its support" + (f" ({words})." if words else "."),
@@ -319,7 +332,7 @@ def complete(
     )
     case.settle()
     _close_if_done(case)
-    _audit(session, by, h, before, outcomes=h.outcomes)
+    _audit(session, by, h, before, outcomes=h.outcomes, satisfaction=h.satisfaction)
     return to_public(h)
 
 

@@ -161,3 +161,40 @@ def test_providers_list_their_own_handovers(api: Api) -> None:
     assert api.get("/handovers", "bobby").json()["items"] == []
     assert len(api.get("/handovers", "admin").json()["items"]) == 2
     assert api.get("/handovers", "referrer").status_code == 403
+
+
+def test_satisfaction_is_recorded_at_completion_on_the_common_scale(api: Api) -> None:
+    r = api.refer()
+    idva = api.handover(r, "idva-cambridgeshire")
+    api.act(idva["id"], "accept", "idva")
+    api.act(idva["id"], "contact", "idva")
+    body = {
+        "outcomes": {"domestic_abuse_advocacy": "improved"},
+        "satisfaction": {"score": 4, "reason": "  She felt listened to.  "},
+    }
+    done = api.act(idva["id"], "complete", "idva", body)
+    assert done.status_code == 200, done.text
+    assert done.json()["satisfaction"] == {"score": 4, "reason": "She felt listened to."}
+    again = api.get(f"/handovers/{idva['id']}", "idva").json()
+    assert again["satisfaction"] == {"score": 4, "reason": "She felt listened to."}
+    timeline = api.get(f"/referrals/{r['id']}/timeline", "referrer").json()["events"]
+    assert any("satisfaction 4 of 5" in e["text"] for e in timeline)
+
+
+def test_satisfaction_may_be_left_out_but_not_off_the_scale(api: Api) -> None:
+    r = api.refer()
+    idva = api.handover(r, "idva-cambridgeshire")
+    api.act(idva["id"], "accept", "idva")
+    api.act(idva["id"], "contact", "idva")
+    for bad in (0, 6, 2.5, "4", True, None):
+        response = api.act(
+            idva["id"],
+            "complete",
+            "idva",
+            {"outcomes": {}, "satisfaction": {"score": bad}},
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert api.get(f"/handovers/{idva['id']}", "idva").json()["status"] == "in_progress"
+    done = api.act(idva["id"], "complete", "idva", {"outcomes": {}})
+    assert done.status_code == 200 and done.json()["satisfaction"] is None
