@@ -31,6 +31,7 @@ from .clients.directory import DirectoryClient
 from .db import MIGRATIONS
 from .handovers.endpoints import router as handovers_router
 from .handovers.service import expire_overdue
+from .letters.endpoints import router as letters_router
 from .outbox.endpoints import router as outbox_router
 from .referrals.endpoints import router as referrals_router
 from .settings import RouterSettings
@@ -128,7 +129,14 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     install_openapi(app)
-    for router in (referrals_router, handovers_router, outbox_router, audit_router, health_router):
+    for router in (
+        referrals_router,
+        letters_router,
+        handovers_router,
+        outbox_router,
+        audit_router,
+        health_router,
+    ):
         app.include_router(router)
     return app
 
