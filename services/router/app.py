@@ -34,6 +34,7 @@ from .handovers.service import expire_overdue
 from .letters.endpoints import router as letters_router
 from .outbox.endpoints import router as outbox_router
 from .referrals.endpoints import router as referrals_router
+from .reports.endpoints import router as reports_router
 from .settings import RouterSettings
 from .snapshot.service import DirectoryView
 from .worker import Worker
@@ -56,6 +57,7 @@ Every endpoint but the health checks needs `Authorization: Bearer <key>` (keys c
 TAGS = [
     {"name": "referrals", "description": "Referrals, their plans, timelines and reassessment."},
     {"name": "handovers", "description": "Each service's part in a plan, and its lifecycle."},
+    {"name": "reports", "description": "Commissioning reports (admins): aggregate figures only."},
     {"name": "outbox", "description": "Webhook deliveries that failed for good (admins)."},
     {"name": "audit", "description": "The append-only log of every change and read."},
     {"name": "health", "description": "Liveness and readiness."},
@@ -133,6 +135,7 @@ def create_app(
         referrals_router,
         letters_router,
         handovers_router,
+        reports_router,
         outbox_router,
         audit_router,
         health_router,

@@ -1,0 +1,1 @@
+"""The commissioning report (``GET /reports/summary``): aggregate figures for admins."""
