@@ -15,6 +15,7 @@ handovers, re-plans as needs change and explains every choice.
 'idva-peterborough'
 """
 
+from .access import AccessMatch, LanguageFit, access_match
 from .build import PathwayGraph, build_graph
 from .codec import (
     assessment_from_dict,
@@ -64,6 +65,7 @@ from .search import SearchHit, SearchResult, search
 from .simulate import ServiceReport, SimulationResult, simulate, simulation_to_dict
 
 __all__ = [
+    "AccessMatch",
     "Assessment",
     "Capacity",
     "ContactPreferences",
@@ -79,6 +81,7 @@ __all__ = [
     "Incident",
     "InputError",
     "Kept",
+    "LanguageFit",
     "Marac",
     "Pathway",
     "PathwayGraph",
@@ -98,6 +101,7 @@ __all__ = [
     "UnmetNeed",
     "Verdict",
     "Victim",
+    "access_match",
     "add_working_days",
     "assess_risk",
     "assessment_from_dict",

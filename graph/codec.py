@@ -44,6 +44,7 @@ from .vocabulary import (
     AREA_CODE,
     ENTRY_NODES,
     ENTRY_SELF,
+    AccessNeed,
     CapacityStatus,
     ContactChannel,
     IncidentKind,
@@ -54,6 +55,7 @@ from .vocabulary import (
     Sex,
     SourceKind,
     VictimRole,
+    language_tag,
 )
 
 SHIPPED_DIRECTORY = "cambridgeshire-peterborough.json"
@@ -168,6 +170,36 @@ class _Reader:
 
         return tuple(self._list(key, v, one))
 
+    def language(self, key: str) -> str | None:
+        """A BCP 47 language tag, read in any case and given back in canonical case."""
+        v = self.raw(key)
+        if v is None:
+            return None
+        return _language(v, self.at(key), self.error)
+
+    def languages(self, key: str) -> tuple[str, ...] | None:
+        """Language tags, canonical case, sorted; a tag given twice (in any case) is an error."""
+        v = self.raw(key)
+        if v is None:
+            return None
+        tags = self._list(key, v, lambda x, p: _language(x, p, self.error))
+        seen: set[str] = set()
+        for i, tag in enumerate(tags):
+            if tag in seen:
+                raise self.error(f"{self.at(key)}[{i}]", f"repeats the language {tag!r}")
+            seen.add(tag)
+        return tuple(sorted(tags))
+
+    def unique_codes(self, key: str, enum: type[E]) -> frozenset[E] | None:
+        """Like ``codes``, but a code given twice is an error."""
+        v = self.raw(key)
+        if v is None:
+            return None
+        items = self._list(key, v, lambda x, p: _code(x, enum, p, self.error))
+        if len(set(items)) != len(items):
+            raise self.fail(key, "must not repeat a code")
+        return frozenset(items)
+
     def _list(self, key: str, v: object, item: Callable[[object, str], T]) -> list[T]:
         if not isinstance(v, list):
             raise self.fail(key, "must be a list")
@@ -228,6 +260,15 @@ def _code(v: object, enum: type[E], path: str, error: type[PathwaysError]) -> E:
             return cast(E, member)
     allowed = ", ".join(str(m.value) for m in enum)
     raise error(path, f"must be one of: {allowed}; not {v!r}")
+
+
+def _language(v: object, path: str, error: type[PathwaysError]) -> str:
+    if not isinstance(v, str):
+        raise error(path, "must be a language tag (BCP 47) such as en, pl, pt-BR or bfi")
+    try:
+        return language_tag(v)
+    except ValueError as exc:
+        raise error(path, str(exc)) from None
 
 
 def _severity(v: object, path: str, error: type[PathwaysError]) -> Severity:
@@ -331,6 +372,9 @@ def service_from_dict(value: object, path: str = "service", *, strict: bool = Tr
         response_hours=r.integer("response_hours", lo=1, hi=24 * 90) or 72,
         description=r.text("description", max_len=MAX_TEXT) or "",
         contact=tuple(contact),
+        languages=r.languages("languages") or (),
+        interpreters=bool(r.boolean("interpreters")),
+        access=r.unique_codes("access", AccessNeed) or frozenset(),
     )
     r.done()
     return service
@@ -497,8 +541,10 @@ def eligibility_to_dict(e: Eligibility) -> dict[str, Any]:
 
 
 def service_to_dict(s: Service) -> dict[str, Any]:
+    """The service in the snapshot's shape. Language and access fields appear only when
+    declared, so a directory that declares none is written exactly as before they existed."""
     c = s.capacity
-    return {
+    doc: dict[str, Any] = {
         "id": s.id,
         "provider_id": s.provider_id,
         "name": s.name,
@@ -515,6 +561,13 @@ def service_to_dict(s: Service) -> dict[str, Any]:
         "response_hours": s.response_hours,
         "contact": dict(s.contact),
     }
+    if s.languages:
+        doc["languages"] = list(s.languages)
+    if s.interpreters:
+        doc["interpreters"] = True
+    if s.access:
+        doc["access"] = sorted(a.value for a in s.access)
+    return doc
 
 
 def directory_to_dict(d: Directory) -> dict[str, Any]:
@@ -579,6 +632,9 @@ def referral_from_dict(body: object, *, today: dt.date) -> Referral:
         consent_to_share=bool(v.boolean("consent_to_share")),
         refused_services=frozenset(refused),
         contact=contact,
+        language=v.language("language"),
+        interpreter=bool(v.boolean("interpreter")),
+        access_needs=v.codes("access_needs", AccessNeed) or frozenset(),
     )
     v.done()
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .vocabulary import (
+    AccessNeed,
     CapacityStatus,
     Check,
     ContactChannel,
@@ -91,6 +92,13 @@ class Service:
     description: str = ""
     contact: tuple[tuple[str, str], ...] = ()
     """How to reach the service, as sorted ``(key, value)`` pairs (phone, email, url…)."""
+    languages: tuple[str, ...] = ()
+    """Languages its staff work in, as sorted BCP 47 tags (``en``, ``pl``, ``bfi``…). Empty means
+    not declared, which is unknown: not "English only"."""
+    interpreters: bool = False
+    """It arranges interpreters (e.g. Language Line, BSL interpreters) for other languages."""
+    access: frozenset[AccessNeed] = frozenset()
+    """The access needs it declares it can meet. Empty means none declared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +141,11 @@ class Victim:
     consent_to_share: bool = False
     refused_services: frozenset[str] = frozenset()
     contact: ContactPreferences = ContactPreferences()
+    language: str | None = None
+    """Preferred language, a BCP 47 tag (``pl``, ``bfi``…); None: not given."""
+    interpreter: bool = False
+    """Needs an interpreter (in ``language``, where given)."""
+    access_needs: frozenset[AccessNeed] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

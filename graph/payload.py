@@ -1,6 +1,8 @@
 """What travels with a handover to the receiving provider.
 
-A warm handover carries the assessment so the victim does not retell their story. A signpost
+A warm handover carries the assessment so the victim does not retell their story, and the
+victim's preferred language, interpreter need and access needs, so the first contact is one
+they can take part in. A signpost
 carries nothing personal: the victim was told how to refer themselves, and the provider only
 learns that a signpost was given and for which kinds of need.
 
@@ -42,6 +44,9 @@ PERSONAL_KEYS: Final = frozenset(
         "risk_level",
         "dash_score",
         "safe_times",
+        "language",
+        "interpreter",
+        "access_needs",
     }
 )
 """Keys that name personal data; none of them may appear in a signpost payload."""
@@ -79,6 +84,9 @@ def handover_payload(
                 "safe_times": v.contact.safe_times,
                 "do_not_contact": v.contact.do_not_contact,
             },
+            "language": v.language,
+            "interpreter": v.interpreter,
+            "access_needs": sorted(a.value for a in v.access_needs),
         },
         "incident": {
             "kind": i.kind.value,

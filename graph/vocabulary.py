@@ -192,6 +192,49 @@ class ContactChannel(StrEnum):
     IN_PERSON = "in_person"
 
 
+class AccessNeed(StrEnum):
+    """What a victim needs in order to use a service, and what a service offers to meet it.
+
+    The same codes describe both sides: a victim's ``access_needs`` and a service's ``access``.
+    They are the reasonable adjustments UK victim services are most often asked for (Equality
+    Act 2010, s. 20; the Victims' Code right to be understood). Language is not here: a victim's
+    preferred language is a language tag, and sign languages are languages too (British Sign
+    Language is ``bfi``), met by a service that signs or arranges an interpreter.
+    ``ACCESS_NEEDS`` says what each code means.
+
+    >>> ACCESS_NEEDS[AccessNeed("hearing_loop")]
+    'An induction loop where the victim is seen, for hearing aid users.'
+    """
+
+    STEP_FREE_ACCESS = "step_free_access"
+    HEARING_LOOP = "hearing_loop"
+    TEXT_RELAY = "text_relay"
+    EASY_READ = "easy_read"
+    LARGE_PRINT = "large_print"
+    HOME_VISITS = "home_visits"
+    REMOTE_SUPPORT = "remote_support"
+    SAME_SEX_WORKER = "same_sex_worker"
+
+
+ACCESS_NEEDS: Final[dict[AccessNeed, str]] = {
+    AccessNeed.STEP_FREE_ACCESS: "Premises without steps, for wheelchair users and people with "
+    "limited mobility.",
+    AccessNeed.HEARING_LOOP: "An induction loop where the victim is seen, for hearing aid users.",
+    AccessNeed.TEXT_RELAY: "Contact by text or through Relay UK instead of voice calls, for deaf, "
+    "hard-of-hearing or speech-impaired people.",
+    AccessNeed.EASY_READ: "Easy Read letters and materials, for people with a learning disability.",
+    AccessNeed.LARGE_PRINT: "Large print or other accessible formats (audio, braille), for people "
+    "with sight loss.",
+    AccessNeed.HOME_VISITS: "Meets the victim at home or at a safe place of their choosing, for "
+    "people who cannot travel.",
+    AccessNeed.REMOTE_SUPPORT: "Support entirely by phone or video, for people who cannot or "
+    "will not be seen in person.",
+    AccessNeed.SAME_SEX_WORKER: "A worker of the same sex as the victim, often asked for after "
+    "sexual or domestic abuse.",
+}
+"""What each access code means, in plain English (the API documents and the export use it)."""
+
+
 class Check(StrEnum):
     """The name of one eligibility or planning check; a failed one is a reason."""
 
@@ -217,6 +260,12 @@ class Check(StrEnum):
     """The service declined or let expire a handover for this victim."""
     PATHWAY = "pathway"
     """No declared pathway reaches the service from where the victim is."""
+    LANGUAGE = "language"
+    """The service does not declare the victim's language, or declares no languages at all."""
+    INTERPRETER = "interpreter"
+    """The victim needs an interpreter, and the service is to arrange one."""
+    ACCESS = "access"
+    """The victim has an access need the service does not declare: arrange or confirm it."""
 
 
 TRANSITIONS: Final[dict[HandoverStatus, frozenset[HandoverStatus]]] = {
@@ -251,6 +300,108 @@ OPEN_STATUSES: Final = frozenset(
 ENTRY_POLICE: Final = "entry:police"
 ENTRY_SELF: Final = "entry:self"
 ENTRY_NODES: Final = (ENTRY_POLICE, ENTRY_SELF)
+
+LANGUAGE_TAG: Final = re.compile(
+    r"^[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|\d{3}))?(?:-(?:[a-z0-9]{5,8}|\d[a-z0-9]{3}))*$"
+)
+"""A language tag (BCP 47) in its canonical case: an ISO 639 primary language of 2 or 3 letters
+(``en``, ``pl``, ``bfi`` for British Sign Language), then optionally a script (``pa-Guru``), a
+region (``pt-BR``) and variants. ``language_tag`` reads any case into this one."""
+
+LANGUAGE_TAG_ANY_CASE: Final = (
+    r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$"
+)
+"""What ``language_tag`` accepts (any case), as a pattern for API documents."""
+
+MAX_LANGUAGE_TAG = 35
+
+LANGUAGE_NAMES: Final = {
+    "ar": "Arabic",
+    "bfi": "British Sign Language",
+    "bg": "Bulgarian",
+    "bn": "Bengali",
+    "cs": "Czech",
+    "cy": "Welsh",
+    "en": "English",
+    "es": "Spanish",
+    "fa": "Persian",
+    "fr": "French",
+    "gu": "Gujarati",
+    "hi": "Hindi",
+    "hu": "Hungarian",
+    "it": "Italian",
+    "ku": "Kurdish",
+    "lt": "Lithuanian",
+    "lv": "Latvian",
+    "pa": "Punjabi",
+    "pl": "Polish",
+    "ps": "Pashto",
+    "pt": "Portuguese",
+    "ro": "Romanian",
+    "ru": "Russian",
+    "sk": "Slovak",
+    "so": "Somali",
+    "sq": "Albanian",
+    "ta": "Tamil",
+    "ti": "Tigrinya",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "ur": "Urdu",
+    "yue": "Cantonese",
+    "zh": "Chinese",
+}
+"""English names of the languages most asked for in the East of England (by primary subtag).
+Not a list of allowed languages: any well-formed tag is accepted."""
+
+
+def language_tag(value: str) -> str:
+    """``value`` as a BCP 47 language tag in canonical case; ValueError when it is not one.
+
+    >>> language_tag("PT-br")
+    'pt-BR'
+    >>> language_tag("pa-guru")
+    'pa-Guru'
+    >>> language_tag("BFI")
+    'bfi'
+    """
+    # fullmatch: ``$`` alone would let a trailing newline through.
+    if len(value) > MAX_LANGUAGE_TAG or not re.fullmatch(LANGUAGE_TAG_ANY_CASE, value):
+        raise ValueError(
+            f"must be a language tag (BCP 47) such as en, pl, pt-BR or bfi, not {value!r}"
+        )
+    head, *rest = value.split("-")
+    parts = [head.lower()]
+    for part in rest:
+        if len(part) == 4 and part.isalpha():
+            parts.append(part.title())  # script
+        elif len(part) == 2 or (len(part) == 3 and part.isdigit()):
+            parts.append(part.upper())  # region
+        else:
+            parts.append(part.lower())
+    tag = "-".join(parts)
+    if not LANGUAGE_TAG.fullmatch(tag):  # pragma: no cover - the pattern above admits only these
+        raise ValueError(f"must be a language tag (BCP 47), not {value!r}")
+    return tag
+
+
+def primary_language(tag: str) -> str:
+    """The language a tag names, without script, region or variant: ``pt-BR`` → ``pt``.
+
+    >>> primary_language("pa-Guru-IN")
+    'pa'
+    """
+    return tag.split("-", 1)[0].lower()
+
+
+def language_name(tag: str) -> str | None:
+    """The English name of a tag's language, where the small table knows it.
+
+    >>> language_name("pl"), language_name("pt-BR"), language_name("xyz")
+    ('Polish', 'Portuguese', None)
+    """
+    return LANGUAGE_NAMES.get(primary_language(tag))
+
 
 AREA_CODE: Final = re.compile(r"^[EWSN]\d{8}$")
 """The shape of an ONS (GSS) area code, e.g. ``E07000008``."""
@@ -307,5 +458,6 @@ def vocabulary() -> dict[str, list[str] | list[int]]:
         "outcomes": [o.value for o in Outcome],
         "contact_channels": [c.value for c in ContactChannel],
         "checks": [c.value for c in Check],
+        "access_needs": [a.value for a in AccessNeed],
         "entry_nodes": list(ENTRY_NODES),
     }

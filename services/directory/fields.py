@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
-from graph.vocabulary import AREA_CODE
+from graph.vocabulary import (
+    ACCESS_NEEDS,
+    AREA_CODE,
+    LANGUAGE_TAG_ANY_CASE,
+    MAX_LANGUAGE_TAG,
+    language_tag,
+)
 from services.common.inputs import SAFE_ID_PATTERN
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
@@ -27,6 +33,24 @@ AreaCode = Annotated[
     StringConstraints(pattern=AREA_CODE.pattern),
     Field(description="An ONS (GSS) area code, e.g. `E07000008` (Cambridge)."),
 ]
+
+LanguageTag = Annotated[
+    str,
+    StringConstraints(pattern=LANGUAGE_TAG_ANY_CASE, max_length=MAX_LANGUAGE_TAG),
+    AfterValidator(language_tag),
+    Field(
+        description="A language tag (BCP 47): an ISO 639 language of 2 or 3 letters, then "
+        "optionally a script, a region and variants, e.g. `en`, `pl`, `pt-BR`, `pa-Guru`, `bfi` "
+        "(British Sign Language). Read in any case; stored and returned in canonical case.",
+        examples=["pl"],
+    ),
+]
+
+MAX_LANGUAGES = 50
+
+ACCESS_DESCRIPTION = "Access codes: " + " ".join(
+    f"`{code.value}`: {meaning}" for code, meaning in ACCESS_NEEDS.items()
+)
 
 ContactKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 ContactValue = Annotated[str, StringConstraints(min_length=1, max_length=500)]

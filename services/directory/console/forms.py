@@ -95,6 +95,8 @@ def _friendly(name: str, kind: str, message: str) -> str:
             return "Enter ONS area codes such as E07000008"
         if name in ("id", "provider_id"):
             return "Use lowercase letters, digits and hyphens, such as idva-cambridgeshire"
+        if name == "languages":
+            return "Enter language tags such as en, pl, pt-BR or bfi (British Sign Language)"
     if kind == "missing":
         return "This is required"
     if kind == "json_invalid":
@@ -200,6 +202,9 @@ SERVICE_FIELDS: dict[str, str] = {
     "contact.url": "Website",
     "contact.other": "Other contact details",
     "contact": "Contact details",
+    "languages": "Languages",
+    "interpreters": "Interpreters",
+    "access": "Access",
     "webhook.url": "Webhook URL",
     "webhook.secret": "Webhook secret",
     "webhook": "Webhook",
@@ -285,6 +290,10 @@ def service_body(
             continue
         contact[match.group(1).strip()] = match.group(2).strip()
     body["contact"] = contact
+    # Always sent, so that emptying the field or unticking a box takes the declaration away.
+    body["languages"] = [t for t in _SPLIT.split(form.text("languages")) if t]
+    body["interpreters"] = form.checked("interpreters")
+    body["access"] = form.texts("access")
 
     if creating:
         status = form.text("capacity.status")
@@ -314,6 +323,9 @@ def service_values(service: Mapping[str, Any] | None) -> dict[str, Any]:
             "eligibility.areas": [],
             "response_hours": "72",
             "capacity.status": "green",
+            "languages": "",
+            "interpreters": False,
+            "access": [],
         }
     eligibility: Mapping[str, Any] = service.get("eligibility") or {}
     values: dict[str, Any] = {
@@ -325,6 +337,9 @@ def service_values(service: Mapping[str, Any] | None) -> dict[str, Any]:
         "main_need": service["needs"][0] if service["needs"] else "",
         "specialisms": list(service.get("specialisms") or []),
         "response_hours": str(service.get("response_hours", "")),
+        "languages": " ".join(service.get("languages") or []),
+        "interpreters": bool(service.get("interpreters")),
+        "access": list(service.get("access") or []),
     }
     for name in _ELIGIBILITY_NUMBERS:
         value = eligibility.get(name)
@@ -357,7 +372,7 @@ def submitted_values(form: Form) -> dict[str, Any]:
     """The service form's values as the person typed them, to show them again with errors."""
     values: dict[str, Any] = {}
     for name in SERVICE_FIELDS:
-        if name in ("needs", "specialisms") or name.removeprefix("eligibility.") in (
+        if name in ("needs", "specialisms", "access") or name.removeprefix("eligibility.") in (
             *_ELIGIBILITY_LISTS,
             "areas",
         ):
@@ -366,6 +381,7 @@ def submitted_values(form: Form) -> dict[str, Any]:
             values[name] = form.text(name)
     values["eligibility.other_areas"] = form.text("eligibility.other_areas")
     values["webhook.remove"] = form.checked("webhook.remove")
+    values["interpreters"] = form.checked("interpreters")
     return values
 
 

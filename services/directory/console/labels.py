@@ -6,6 +6,8 @@ import datetime as dt
 
 from graph.vocabulary import (
     CAMBRIDGESHIRE_AND_PETERBOROUGH,
+    LANGUAGE_NAMES,
+    AccessNeed,
     CapacityStatus,
     Check,
     IncidentKind,
@@ -108,6 +110,20 @@ CAPACITY: dict[str, str] = {
     CapacityStatus.RED: "Red: closed",
 }
 
+ACCESS: dict[str, str] = {
+    AccessNeed.STEP_FREE_ACCESS: "Step-free access",
+    AccessNeed.HEARING_LOOP: "Hearing loop",
+    AccessNeed.TEXT_RELAY: "Text or Relay UK contact",
+    AccessNeed.EASY_READ: "Easy Read",
+    AccessNeed.LARGE_PRINT: "Large print and other formats",
+    AccessNeed.HOME_VISITS: "Home visits",
+    AccessNeed.REMOTE_SUPPORT: "Support by phone or video",
+    AccessNeed.SAME_SEX_WORKER: "A worker of the same sex",
+}
+
+LANGUAGES: dict[str, str] = dict(LANGUAGE_NAMES)
+"""Names of the common languages, by tag; any other tag is shown as it is."""
+
 SEVERITIES: dict[int, str] = {0: "0 none", 1: "1 low", 2: "2 moderate", 3: "3 high"}
 
 CHECKS: dict[str, str] = {
@@ -128,6 +144,9 @@ CHECKS: dict[str, str] = {
     Check.REFUSED: "the victim's refusals",
     Check.DECLINED: "earlier declines",
     Check.PATHWAY: "a pathway to it",
+    Check.LANGUAGE: "language",
+    Check.INTERPRETER: "an interpreter",
+    Check.ACCESS: "access needs",
 }
 """The name of each check, as passed or failed ("fails: age")."""
 

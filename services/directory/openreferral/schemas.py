@@ -39,6 +39,33 @@ class HsdsPhone(BaseModel):
     number: str
 
 
+class HsdsLanguage(BaseModel):
+    id: str
+    service_id: str
+    name: str | None = None
+    code: str = Field(description="ISO 639-1 or ISO 639-3: the language of our BCP 47 tag.")
+    note: str | None = None
+
+
+class HsdsTaxonomyTerm(BaseModel):
+    id: str
+    code: str
+    name: str
+    description: str
+    taxonomy: str
+
+
+class HsdsAttribute(BaseModel):
+    id: str
+    link_id: str
+    link_type: str
+    link_entity: str
+    taxonomy_term_id: str
+    taxonomy_term: HsdsTaxonomyTerm
+    value: str | None = None
+    label: str | None = None
+
+
 class HsdsOrganization(BaseModel):
     id: str
     name: str
@@ -57,6 +84,7 @@ class HsdsService(BaseModel):
     url: str | None = None
     email: str | None = None
     status: str
+    interpretation_services: str | None = None
     application_process: str | None = None
     eligibility_description: str | None = None
     minimum_age: float | None = None
@@ -65,6 +93,12 @@ class HsdsService(BaseModel):
     phones: list[HsdsPhone] = Field(default_factory=list)
     service_areas: list[HsdsServiceArea] = Field(default_factory=list)
     capacities: list[HsdsCapacity] = Field(default_factory=list)
+    languages: list[HsdsLanguage] = Field(default_factory=list)
+    attributes: list[HsdsAttribute] = Field(
+        default_factory=list,
+        description="The access needs it meets, as terms of the Pathways access taxonomy "
+        "(`link_type` `access`; the term's `code` is our access code).",
+    )
     organization: HsdsOrganization
 
 

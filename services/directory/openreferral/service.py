@@ -9,7 +9,16 @@ from sqlmodel import Session
 
 from graph.codec import eligibility_from_dict
 from graph.model import Eligibility
-from graph.vocabulary import CAMBRIDGESHIRE_AND_PETERBOROUGH, RiskLevel, Severity, Sex
+from graph.vocabulary import (
+    ACCESS_NEEDS,
+    CAMBRIDGESHIRE_AND_PETERBOROUGH,
+    AccessNeed,
+    RiskLevel,
+    Severity,
+    Sex,
+    language_name,
+    primary_language,
+)
 from services.common.errors import NotFoundError
 
 from ..ids import derived_uuid
@@ -17,12 +26,15 @@ from ..providers.models import Provider
 from ..services.models import Service
 from . import repository
 from .schemas import (
+    HsdsAttribute,
     HsdsCapacity,
+    HsdsLanguage,
     HsdsOrganization,
     HsdsPage,
     HsdsPhone,
     HsdsService,
     HsdsServiceArea,
+    HsdsTaxonomyTerm,
     HsdsUnit,
 )
 
@@ -35,6 +47,8 @@ UNIT = HsdsUnit(
     scheme="pathways",
     identifier="referral-place",
 )
+ACCESS_TAXONOMY = "Pathways access needs"
+INTERPRETERS = "Interpreters can be arranged, including British Sign Language interpreters."
 _WEB = re.compile(r"^https?://\S+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -120,6 +134,53 @@ def _application_process(e: Eligibility) -> str:
     return "By referral from the police or another agency working with you."
 
 
+def languages(service: Service) -> list[HsdsLanguage]:
+    """One HSDS language per declared tag: ``code`` is its ISO 639 language; a tag with a
+    script or region (``pt-BR``) keeps it in the note."""
+    out = []
+    for tag in service.languages:
+        code = primary_language(tag)
+        out.append(
+            HsdsLanguage(
+                id=derived_uuid("language", service.id, tag),
+                service_id=service.openreferral_id,
+                name=language_name(tag),
+                code=code,
+                note=None if tag == code else f"Language tag (BCP 47): {tag}",
+            )
+        )
+    return out
+
+
+def access_term(code: AccessNeed) -> HsdsTaxonomyTerm:
+    return HsdsTaxonomyTerm(
+        id=derived_uuid("taxonomy_term", "access", code.value),
+        code=code.value,
+        name=_words(code.value).capitalize(),
+        description=ACCESS_NEEDS[code],
+        taxonomy=ACCESS_TAXONOMY,
+    )
+
+
+def attributes(service: Service) -> list[HsdsAttribute]:
+    out = []
+    for value in sorted(service.access):
+        term = access_term(AccessNeed(value))
+        out.append(
+            HsdsAttribute(
+                id=derived_uuid("attribute", service.id, "access", value),
+                link_id=service.openreferral_id,
+                link_type="access",
+                link_entity="service",
+                taxonomy_term_id=term.id,
+                taxonomy_term=term,
+                value=value,
+                label=term.name,
+            )
+        )
+    return out
+
+
 def to_hsds(service: Service, provider: Provider) -> HsdsService:
     sid = service.openreferral_id
     org_id = derived_uuid("organization", provider.id)
@@ -150,6 +211,7 @@ def to_hsds(service: Service, provider: Provider) -> HsdsService:
         url=contact["url"] if _WEB.match(contact.get("url", "")) else None,
         email=contact["email"] if _EMAIL.match(contact.get("email", "")) else None,
         status="active",
+        interpretation_services=INTERPRETERS if service.interpreters else None,
         application_process=_application_process(eligibility),
         eligibility_description=" ".join(describe(eligibility)) or "Anyone affected by crime.",
         minimum_age=eligibility.min_age,
@@ -170,6 +232,8 @@ def to_hsds(service: Service, provider: Provider) -> HsdsService:
             for area in areas
         ],
         capacities=capacities,
+        languages=languages(service),
+        attributes=attributes(service),
         organization=HsdsOrganization(
             id=org_id,
             name=provider.name,

@@ -10,7 +10,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
+from graph.access import LanguageFit
 from graph.vocabulary import (
+    AccessNeed,
     Check,
     ContactChannel,
     IncidentKind,
@@ -23,7 +25,7 @@ from graph.vocabulary import (
 )
 from services.common.inputs import WHOLE_NUMBER, InputModel
 
-from ..fields import AreaCode
+from ..fields import ACCESS_DESCRIPTION, AreaCode, LanguageTag
 
 IsoDate = Annotated[
     str,
@@ -57,6 +59,15 @@ class VictimIn(InputModel):
         list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None
     ) = Field(default=None, max_length=200)
     contact: ContactPreferencesIn | None = None
+    language: LanguageTag | None = Field(
+        default=None, description="The victim's preferred language (BCP 47), e.g. `pl`."
+    )
+    interpreter: StrictBool | None = Field(default=None, description="Needs an interpreter.")
+    access_needs: list[AccessNeed] | None = Field(
+        default=None,
+        max_length=len(AccessNeed),
+        description="What the victim needs in order to use a service. " + ACCESS_DESCRIPTION,
+    )
 
 
 class IncidentIn(InputModel):
@@ -91,6 +102,14 @@ class SearchHitPublic(BaseModel):
     service_id: str
     needs_met: list[Need]
     score: float = Field(description="Higher is better: severity met, doubled for specialisms.")
+    language: LanguageFit = Field(
+        description="How it meets the victim's language: `not_asked` (none given), `spoken`, "
+        "`interpreter` (it arranges one), `unknown` (it declares no languages), `unmet`."
+    )
+    interpreter: bool = Field(description="It would arrange an interpreter for this victim.")
+    access_to_arrange: list[AccessNeed] = Field(
+        description="The victim's access needs it does not declare: arrange or confirm them."
+    )
 
 
 class GapPublic(BaseModel):

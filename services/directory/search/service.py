@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from graph.access import access_match
 from graph.codec import referral_from_dict
 from graph.errors import InputError
 from graph.search import search as graph_search
@@ -38,11 +39,22 @@ def search(
         raise UnprocessableContentError.at(["body", *exc.field.split(".")], exc.message) from None
     snapshot = snapshots.current(session=session, engine=engine, cache=cache)
     result = graph_search(cache.graph(snapshot), referral, as_of=today, now=now)
+    services = {s.id: s for s in snapshot.directory.services}
+    hits = []
+    for h in result.results:
+        fit = access_match(services[h.service_id], referral.victim)
+        hits.append(
+            SearchHitPublic(
+                service_id=h.service_id,
+                needs_met=list(h.needs_met),
+                score=h.score,
+                language=fit.language,
+                interpreter=fit.interpreter,
+                access_to_arrange=sorted(fit.to_arrange),
+            )
+        )
     return SearchResponse(
         directory_version=snapshot.version,
-        results=[
-            SearchHitPublic(service_id=h.service_id, needs_met=list(h.needs_met), score=h.score)
-            for h in result.results
-        ],
+        results=hits,
         gaps=[GapPublic(service_id=g.service_id, failed=list(g.failed)) for g in result.gaps],
     )

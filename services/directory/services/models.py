@@ -8,7 +8,7 @@ that ``GET /services?need=…&area=…`` is an indexed query on SQLite and Postg
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, false, text
 from sqlmodel import Field, SQLModel
 
 from services.common.db import UtcDateTime
@@ -36,6 +36,16 @@ class Service(SQLModel, table=True):
     capacity_updated: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     response_hours: int
     contact: dict[str, str] = Field(sa_type=JSON)
+    languages: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": text("'[]'")}
+    )
+    """BCP 47 tags in canonical case, sorted; empty: not declared (unknown, not "English")."""
+    interpreters: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """It arranges interpreters for languages its staff do not speak."""
+    access: list[str] = Field(
+        default_factory=list, sa_type=JSON, sa_column_kwargs={"server_default": text("'[]'")}
+    )
+    """Access need codes (graph.vocabulary.AccessNeed) it meets, sorted."""
     webhook_url: str | None = Field(default=None, max_length=2000)
     webhook_secret: str | None = Field(default=None, max_length=300)
     created_at: dt.datetime = Field(sa_type=UtcDateTime)

@@ -18,6 +18,7 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from graph.vocabulary import (
+    AccessNeed,
     CapacityStatus,
     IncidentKind,
     Need,
@@ -28,7 +29,14 @@ from graph.vocabulary import (
 )
 from services.common.inputs import WHOLE_NUMBER, InputModel, Name, PatchModel, Text
 
-from ..fields import AreaCode, Contact, Slug
+from ..fields import (
+    ACCESS_DESCRIPTION,
+    MAX_LANGUAGES,
+    AreaCode,
+    Contact,
+    LanguageTag,
+    Slug,
+)
 
 MAX_ALTERNATIVES = 10
 MAX_AREAS = 200
@@ -166,6 +174,32 @@ class Webhook(BaseModel):
 
 
 NeedList = Annotated[list[Need], Field(max_length=len(Need), json_schema_extra=UNIQUE)]
+LanguageList = Annotated[
+    list[LanguageTag],
+    Field(
+        max_length=MAX_LANGUAGES,
+        json_schema_extra=UNIQUE,
+        description="The languages its staff work in, as language tags (BCP 47), e.g. "
+        '`["en", "pl"]`; `bfi` is British Sign Language. Empty: not declared, which means '
+        'unknown, not "English only". A tag must not repeat (in any case).',
+    ),
+]
+AccessList = Annotated[
+    list[AccessNeed],
+    Field(
+        max_length=len(AccessNeed),
+        json_schema_extra=UNIQUE,
+        description="The access needs it meets. " + ACCESS_DESCRIPTION,
+    ),
+]
+INTERPRETERS = "true: it arranges interpreters (e.g. Language Line, BSL interpreters) for people "
+INTERPRETERS += "whose language its staff do not speak."
+
+
+def _unique_languages(value: list[str] | None) -> list[str] | None:
+    # Checked after each tag is put in canonical case, so "PL" and "pl" are the same language.
+    _unique(list(value) if value is not None else None, "languages")
+    return sorted(value) if value is not None else None
 
 
 class ServiceCreate(InputModel):
@@ -183,15 +217,23 @@ class ServiceCreate(InputModel):
         default=72, description="Hours it takes to answer a handover."
     )
     contact: Contact = Field(default_factory=dict)
+    languages: LanguageList = Field(default_factory=list)
+    interpreters: StrictBool = Field(default=False, description=INTERPRETERS)
+    access: AccessList = Field(default_factory=list)
     webhook: WebhookIn | None = Field(
         default=None, description="Where the router sends this service's handovers."
     )
 
-    @field_validator("needs", "specialisms")
+    @field_validator("needs", "specialisms", "access")
     @classmethod
     def _no_repeats(cls, value: list[Need]) -> list[Need]:
         _unique(list(value), "the list")
         return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        return _unique_languages(value) or []
 
 
 class ServiceUpdate(PatchModel):
@@ -208,13 +250,21 @@ class ServiceUpdate(PatchModel):
     eligibility: Eligibility | None = None
     response_hours: ResponseHours | None = None
     contact: Contact | None = None
+    languages: LanguageList | None = None
+    interpreters: StrictBool | None = Field(default=None, description=INTERPRETERS)
+    access: AccessList | None = None
     webhook: WebhookIn | None = None
 
-    @field_validator("needs", "specialisms")
+    @field_validator("needs", "specialisms", "access")
     @classmethod
     def _no_repeats(cls, value: list[Need] | None) -> list[Need] | None:
         _unique(list(value) if value is not None else None, "the list")
         return value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str] | None) -> list[str] | None:
+        return _unique_languages(value)
 
 
 class ServicePublic(BaseModel):
@@ -228,6 +278,11 @@ class ServicePublic(BaseModel):
     capacity: Capacity
     response_hours: int
     contact: dict[str, str]
+    languages: list[str] = Field(
+        description="Language tags (BCP 47) its staff work in; empty: not declared (unknown)."
+    )
+    interpreters: bool = Field(description=INTERPRETERS)
+    access: list[AccessNeed] = Field(description="The access needs it meets.")
     openreferral_id: str = Field(description="The service's id in the Open Referral export.")
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from graph.codec import eligibility_from_dict, eligibility_to_dict, service_from_dict
 from graph.errors import DirectoryError
-from graph.vocabulary import CapacityStatus
+from graph.vocabulary import AccessNeed, CapacityStatus
 from services.common.auth.schemas import Principal, Role
 from services.common.db import utcnow
 from services.common.errors import UnprocessableContentError
@@ -94,6 +94,9 @@ def to_public(service: Service, *, show_webhook: bool) -> ServicePublic:
         capacity=capacity_of(service),
         response_hours=service.response_hours,
         contact=dict(service.contact),
+        languages=list(service.languages),
+        interpreters=service.interpreters,
+        access=[AccessNeed(a) for a in service.access],
         openreferral_id=service.openreferral_id,
         created_at=service.created_at,
         updated_at=service.updated_at,
@@ -111,9 +114,12 @@ def etag(service: ServicePublic) -> str:
 
 
 def graph_dict(service: Service) -> dict[str, Any]:
-    """The service in graph.codec's shape (the snapshot's): no webhook, no timestamps."""
+    """The service in graph.codec's shape (the snapshot's): no webhook, no timestamps.
+
+    Languages, interpreters and access are left out while undeclared, as graph writes them, so
+    a directory that declares none has the snapshot (and audit entries) it always had."""
     updated = service.capacity_updated
-    return {
+    doc: dict[str, Any] = {
         "id": service.id,
         "provider_id": service.provider_id,
         "name": service.name,
@@ -130,6 +136,13 @@ def graph_dict(service: Service) -> dict[str, Any]:
         "response_hours": service.response_hours,
         "contact": dict(service.contact),
     }
+    if service.languages:
+        doc["languages"] = list(service.languages)
+    if service.interpreters:
+        doc["interpreters"] = True
+    if service.access:
+        doc["access"] = list(service.access)
+    return doc
 
 
 def _fingerprint(secret: str | None) -> str | None:
@@ -248,6 +261,9 @@ def create_service(
         else None,
         response_hours=data.response_hours,
         contact=dict(data.contact),
+        languages=list(data.languages),
+        interpreters=data.interpreters,
+        access=sorted(a.value for a in data.access),
         webhook_url=url,
         webhook_secret=secret,
         created_at=now,
@@ -330,6 +346,12 @@ def update_service(
             setattr(service, field, getattr(data, field))
     if "contact" in given and data.contact is not None:
         service.contact = dict(data.contact)
+    if "languages" in given and data.languages is not None:
+        service.languages = list(data.languages)
+    if "interpreters" in given and data.interpreters is not None:
+        service.interpreters = data.interpreters
+    if "access" in given and data.access is not None:
+        service.access = sorted(a.value for a in data.access)
     if "needs" in given and data.needs is not None:
         service.needs = [n.value for n in data.needs]
     specialisms = (

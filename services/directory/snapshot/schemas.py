@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from graph.vocabulary import Need
+from graph.vocabulary import AccessNeed, Need
 
 from ..services.schemas import Capacity, Eligibility
 
@@ -27,6 +27,17 @@ class SnapshotService(BaseModel):
     capacity: Capacity
     response_hours: int
     contact: dict[str, str]
+    languages: list[str] | None = Field(
+        default=None,
+        description="Language tags (BCP 47) its staff work in, sorted. Absent: not declared "
+        "(unknown, not English only).",
+    )
+    interpreters: bool | None = Field(
+        default=None, description="Present (true) when it arranges interpreters; absent: not."
+    )
+    access: list[AccessNeed] | None = Field(
+        default=None, description="The access needs it meets, sorted. Absent: none declared."
+    )
 
 
 class SnapshotPathway(BaseModel):

@@ -195,3 +195,54 @@ def test_bad_paging_is_422(api: Api, params: dict[str, Any]) -> None:
 def test_an_unknown_service_is_404(api: Api) -> None:
     assert_problem(api.client.get("/openreferral/services/nothing"), 404)
     assert_problem(api.client.get(f"/openreferral/services/{uuid.uuid4()}"), 404)
+
+
+def test_languages_and_access_are_exported_as_hsds(api: Api, service_schema: Validator) -> None:
+    api.create_provider()
+    api.create_service(
+        "idva",
+        languages=["en", "PL", "pt-br", "xyz"],
+        interpreters=True,
+        access=["step_free_access", "hearing_loop"],
+    )
+    hsds = api.client.get("/openreferral/services/idva").json()
+    assert _errors(service_schema, hsds) == []
+    sid = hsds["id"]
+    languages = {lang["code"]: lang for lang in hsds["languages"]}
+    assert sorted(languages) == ["en", "pl", "pt", "xyz"]
+    assert all(lang["service_id"] == sid for lang in hsds["languages"])
+    assert languages["pl"]["name"] == "Polish"
+    assert languages["pl"]["id"] == derived_uuid("language", "idva", "pl")
+    assert languages["pt"]["note"] == "Language tag (BCP 47): pt-BR"
+    assert "name" not in languages["xyz"]  # not in the small table: no name is invented
+    assert "Interpreters can be arranged" in hsds["interpretation_services"]
+    access = {a["taxonomy_term"]["code"]: a for a in hsds["attributes"]}
+    assert sorted(access) == ["hearing_loop", "step_free_access"]
+    for code, attribute in access.items():
+        assert attribute["link_id"] == sid
+        assert attribute["link_entity"] == "service"
+        assert attribute["value"] == code
+        assert attribute["taxonomy_term_id"] == attribute["taxonomy_term"]["id"]
+        assert attribute["taxonomy_term"]["description"]
+    # Stable: the same ids on every read.
+    assert api.client.get("/openreferral/services/idva").json() == hsds
+
+
+def test_undeclared_languages_and_access_export_nothing(
+    api: Api, service_schema: Validator
+) -> None:
+    api.create_provider()
+    api.create_service("plain")
+    hsds = api.client.get("/openreferral/services/plain").json()
+    assert _errors(service_schema, hsds) == []
+    assert hsds["languages"] == [] and hsds["attributes"] == []
+    assert "interpretation_services" not in hsds
+
+
+def test_the_shipped_directory_exports_its_languages(api: Api, shipped: None) -> None:
+    page = api.client.get("/openreferral/services", params={"per_page": 200}).json()
+    by_id = {s["alternate_name"]: s for s in page["contents"]}
+    assert all("en" in {lang["code"] for lang in s["languages"]} for s in page["contents"])
+    assert {lang["code"] for lang in by_id["idva-peterborough"]["languages"]} == {"en", "lt", "pl"}
+    assert "interpretation_services" in by_id["sarc-peterborough"]
+    assert "interpretation_services" not in by_id["neighbourhood-watch"]

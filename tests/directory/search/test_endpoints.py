@@ -69,6 +69,9 @@ def test_search_ranks_the_eligible_and_lists_one_check_misses(api: Api, director
         "service_id": "adults-cambs",
         "needs_met": ["emotional_support"],
         "score": 4.0,
+        "language": "not_asked",
+        "interpreter": False,
+        "access_to_arrange": [],
     }  # severity 2, doubled for a specialism
     assert body["results"][1]["score"] == 1.5  # amber loses a quarter
     assert {(g["service_id"], tuple(g["failed"])) for g in body["gaps"]} == {
