@@ -20,12 +20,15 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetJsonSchemaHandler,
     StringConstraints,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
+
+from graph.vocabulary import LANGUAGE_TAG_ANY_CASE, MAX_LANGUAGE_TAG, language_tag
 
 MAX_DEPTH = 12
 
@@ -185,3 +188,17 @@ def _iso_date_text(value: Any) -> Any:
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_text)]
 """A calendar date as ``YYYY-MM-DD`` text (the OpenAPI ``format: date``)."""
+
+
+LanguageTag = Annotated[
+    str,
+    StringConstraints(pattern=LANGUAGE_TAG_ANY_CASE, max_length=MAX_LANGUAGE_TAG),
+    AfterValidator(language_tag),
+    Field(
+        description="A language tag (BCP 47): an ISO 639 language of 2 or 3 letters, then "
+        "optionally a script, a region and variants, e.g. `en`, `pl`, `pt-BR`, `pa-Guru`, `bfi` "
+        "(British Sign Language). Read in any case; stored and returned in canonical case.",
+        examples=["pl"],
+    ),
+]
+"""A BCP 47 language tag, read in any case and kept in canonical case (graph.vocabulary)."""

@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from graph.vocabulary import (
-    ACCESS_NEEDS,
-    AREA_CODE,
-    LANGUAGE_TAG_ANY_CASE,
-    MAX_LANGUAGE_TAG,
-    language_tag,
-)
-from services.common.inputs import SAFE_ID_PATTERN
+from graph.vocabulary import ACCESS_NEEDS, AREA_CODE
+from services.common.inputs import SAFE_ID_PATTERN, LanguageTag
+
+__all__ = ["LanguageTag"]  # shared with the router's referral body (services.common.inputs)
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
 
@@ -32,18 +28,6 @@ AreaCode = Annotated[
     str,
     StringConstraints(pattern=AREA_CODE.pattern),
     Field(description="An ONS (GSS) area code, e.g. `E07000008` (Cambridge)."),
-]
-
-LanguageTag = Annotated[
-    str,
-    StringConstraints(pattern=LANGUAGE_TAG_ANY_CASE, max_length=MAX_LANGUAGE_TAG),
-    AfterValidator(language_tag),
-    Field(
-        description="A language tag (BCP 47): an ISO 639 language of 2 or 3 letters, then "
-        "optionally a script, a region and variants, e.g. `en`, `pl`, `pt-BR`, `pa-Guru`, `bfi` "
-        "(British Sign Language). Read in any case; stored and returned in canonical case.",
-        examples=["pl"],
-    ),
 ]
 
 MAX_LANGUAGES = 50

@@ -86,7 +86,12 @@ def shared_with_provider(
         return None
     victim = referral.victim
     return {
-        "victim": {k: victim.get(k) for k in ("age", "area", "role", "sex", "contact")},
+        "victim": {
+            **{k: victim.get(k) for k in ("age", "area", "role", "sex", "contact", "language")},
+            # So the first contact is one the victim can take part in (graph.payload).
+            "interpreter": bool(victim.get("interpreter")),
+            "access_needs": list(victim.get("access_needs") or ()),
+        },
         "incident": referral.incident,
         "assessment": assessment,
         "risk_level": referral.risk_level,

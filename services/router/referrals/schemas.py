@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from graph.vocabulary import (
+    AccessNeed,
     ContactChannel,
     IncidentKind,
     MaracCriterion,
@@ -18,7 +19,7 @@ from graph.vocabulary import (
     SourceKind,
     VictimRole,
 )
-from services.common.inputs import WHOLE_NUMBER, InputModel, IsoDate
+from services.common.inputs import WHOLE_NUMBER, InputModel, IsoDate, LanguageTag
 
 from ..handovers.schemas import HandoverPublic, Rejection
 
@@ -51,6 +52,20 @@ class VictimIn(InputModel):
     )
     refused_services: list[ServiceRef] = Field(default_factory=list, max_length=50)
     contact: ContactIn | None = None
+    language: LanguageTag | None = Field(
+        default=None,
+        description="The victim's preferred language; the plan prefers services "
+        "that work in it (or arrange interpreters), and it travels with every warm handover.",
+    )
+    interpreter: StrictBool | None = Field(
+        default=None, description="The victim needs an interpreter (in `language`, where given)."
+    )
+    access_needs: list[AccessNeed] | None = Field(
+        default=None,
+        max_length=len(AccessNeed),
+        description="What the victim needs to take part (step-free access, easy read…); the "
+        "plan prefers services that declare them, and they travel with every warm handover.",
+    )
 
 
 class IncidentIn(InputModel):

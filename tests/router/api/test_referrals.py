@@ -185,3 +185,31 @@ def test_unknown_referral_is_404(api: Api) -> None:
     response = api.get("/referrals/00000000-0000-0000-0000-000000000000", "referrer")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+def test_language_and_access_needs_travel_with_a_warm_handover_only(api: Api) -> None:
+    needs = {"language": "PL", "interpreter": True, "access_needs": ["easy_read", "home_visits"]}
+    r = api.refer(victim=needs)
+    assert r["victim"]["language"] == "pl"  # stored in canonical case
+    idva = api.handover(r, "idva-cambridgeshire")
+    shared = api.get(f"/handovers/{idva['id']}", "idva").json()["shared"]["victim"]
+    assert (shared["language"], shared["interpreter"]) == ("pl", True)
+    assert shared["access_needs"] == ["easy_read", "home_visits"]
+    plain = api.handover(api.refer(), "idva-cambridgeshire")
+    shared = api.get(f"/handovers/{plain['id']}", "idva").json()["shared"]["victim"]
+    assert (shared["language"], shared["interpreter"], shared["access_needs"]) == (None, False, [])
+    signpost = api.refer(victim={**needs, "consent_to_share": False})
+    idva = api.handover(signpost, "idva-cambridgeshire")
+    assert api.get(f"/handovers/{idva['id']}", "idva").json()["shared"] is None
+
+
+def test_a_bad_language_or_access_code_is_a_422_naming_it(api: Api) -> None:
+    for victim, where in (
+        ({"language": "Polish"}, "language"),
+        ({"language": "en_GB"}, "language"),
+        ({"access_needs": ["wheelchair"]}, "access_needs"),
+        ({"interpreter": "yes"}, "interpreter"),
+    ):
+        response = api.post("/referrals", "referrer", referral_body(victim=victim))
+        assert response.status_code == 422, victim
+        assert where in response.text
