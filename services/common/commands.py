@@ -20,6 +20,7 @@ from sqlmodel import Session
 from .auth.schemas import Principal, Role
 from .auth.service import InvalidKeyRequestError, create_key
 from .db import create_db_engine, writer
+from .observability.logging import configure_logging
 from .openapi import render
 from .spec import ServiceSpec
 
@@ -64,11 +65,20 @@ def ready_engine(command: str, spec: ServiceSpec) -> Engine | int:
 
 def serve(args: argparse.Namespace) -> int:
     spec = service_spec(args.service)
+    try:
+        settings = spec.load_settings()
+    except ValueError as exc:
+        return fail("serve", str(exc), EXIT_BAD_INPUT)
+    configure_logging(service=spec.name, log_format=settings.log_format, level=settings.log_level)
     uvicorn.run(
         spec.app_factory,
         factory=True,
         host=args.host,
         port=args.port if args.port is not None else spec.default_port,
+        # Logging is configured above (JSON lines by default); uvicorn's access log would
+        # repeat the middleware's access line with the raw path and no request id.
+        log_config=None,
+        access_log=False,
     )
     return 0
 

@@ -7,9 +7,9 @@ refuse what is only acceptable on a developer's machine.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,32 @@ class ServiceSettings(BaseSettings):
         description="Development only: accept http:// webhook URLs that point at loopback.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="How `pathways serve` and `pathways worker` write logs to standard error: "
+        "one JSON object per line, or plain text for a developer's terminal.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written."
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Let anyone read GET /metrics. Otherwise it needs an admin or service key: "
+        "the metrics carry no personal data, but counts by status and risk are not for all.",
+    )
+    metrics_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="GET /metrics reads the database at most once in this many seconds.",
+    )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @property
     def database_url(self) -> str:

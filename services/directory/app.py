@@ -19,12 +19,14 @@ from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
 from services.common.media import JsonBodyMiddleware
 from services.common.migrations import MigrationSet
+from services.common.observability import HttpMetrics, install_observability, register
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
 from .console.app import PATH as CONSOLE_PATH
 from .console.app import create_console
 from .db import MIGRATIONS
+from .metrics import DirectoryCollector
 from .openreferral.endpoints import router as openreferral_router
 from .pathways.endpoints import router as pathways_router
 from .providers.endpoints import router as providers_router
@@ -81,13 +83,23 @@ def _state(settings: DirectorySettings, engine: Engine, migrations: MigrationSet
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     """Build the directory app; settings from the environment unless given."""
     settings = settings or DirectorySettings()
+    metrics = HttpMetrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[DirectoryState]:
         engine = create_db_engine(settings.database_url)
+        # /metrics reads the database on an engine of its own: the scrape holds a pooled
+        # connection for its key check while the collector reads.
+        metrics_engine = create_db_engine(settings.database_url)
+        unregister = register(
+            metrics.registry,
+            DirectoryCollector(engine=metrics_engine, cache_seconds=settings.metrics_cache_seconds),
+        )
         try:
             yield _state(settings, engine, MIGRATIONS)
         finally:
+            unregister()
+            metrics_engine.dispose()
             engine.dispose()
 
     app = FastAPI(
@@ -117,4 +129,5 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         app.include_router(router)
     # The admin console (HTML for people, outside the OpenAPI document): services/directory/console.
     app.mount(CONSOLE_PATH, create_console(settings), name="console")
+    install_observability(app, metrics, public=settings.metrics_public)  # the outermost middleware
     return app

@@ -24,6 +24,7 @@ from services.common.errors import ProblemError, install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
 from services.common.media import JsonBodyMiddleware
+from services.common.observability import HttpMetrics, install_observability, register
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
@@ -32,6 +33,7 @@ from .db import MIGRATIONS
 from .handovers.endpoints import router as handovers_router
 from .handovers.service import expire_overdue
 from .letters.endpoints import router as letters_router
+from .metrics import RouterCollector
 from .outbox.endpoints import router as outbox_router
 from .referrals.endpoints import router as referrals_router
 from .reports.endpoints import router as reports_router
@@ -78,6 +80,7 @@ def create_app(
     """Build the router app; settings from the environment unless given. The transports are
     for tests (``httpx.MockTransport``)."""
     settings = settings or RouterSettings()
+    metrics = HttpMetrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[RouterState]:
@@ -104,6 +107,17 @@ def create_app(
         worker = _worker(settings, engine, view, webhook_transport)
         if settings.run_worker:
             worker.start()
+        # /metrics reads the database on an engine of its own: the scrape holds a pooled
+        # connection for its key check while the collector reads (as the view's engine, above).
+        metrics_engine = create_db_engine(settings.database_url)
+        unregister = register(
+            metrics.registry,
+            RouterCollector(
+                engine=metrics_engine,
+                cache_seconds=settings.metrics_cache_seconds,
+                in_use=lambda: view.in_use,
+            ),
+        )
         try:
             yield RouterState(
                 service_name=SERVICE_NAME,
@@ -114,6 +128,8 @@ def create_app(
                 directory=view,
             )
         finally:
+            unregister()
+            metrics_engine.dispose()
             worker.stop()  # safe when it never started; closes its HTTP client
             view.close()
             client.close()
@@ -141,6 +157,7 @@ def create_app(
         health_router,
     ):
         app.include_router(router)
+    install_observability(app, metrics, public=settings.metrics_public)  # the outermost middleware
     return app
 
 

@@ -15,6 +15,7 @@ import threading
 from types import FrameType
 
 from services.common.commands import fail, ready_engine, service_spec
+from services.common.observability.logging import configure_logging
 
 from .clients.directory import DirectoryClient
 from .handovers.service import expire_overdue
@@ -25,15 +26,15 @@ from .worker import Worker
 
 def worker(args: argparse.Namespace) -> int:
     del args
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    spec = service_spec("router")
-    engine = ready_engine("worker", spec)
-    if isinstance(engine, int):
-        return engine
     try:
         settings = RouterSettings()
     except ValueError as exc:
         return fail("worker", str(exc), 2)
+    configure_logging(service="router", log_format=settings.log_format, level=settings.log_level)
+    spec = service_spec("router")
+    engine = ready_engine("worker", spec)
+    if isinstance(engine, int):
+        return engine
     client = DirectoryClient(
         base_url=settings.directory_url,
         api_key=settings.directory_api_key.get_secret_value()

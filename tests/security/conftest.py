@@ -114,6 +114,7 @@ def directory_settings(directory_url: str) -> DirectorySettings:
         directory_database_url=directory_url,
         environment=Environment.DEVELOPMENT,
         allow_insecure_webhooks=False,
+        metrics_public=False,
         max_body_bytes=1_048_576,
         snapshot_cache_size=4,
     )
@@ -180,6 +181,7 @@ def router_settings(router_url: str) -> RouterSettings:
         run_worker=False,
         allow_private_webhook_targets=False,
         allow_insecure_webhooks=False,
+        metrics_public=False,
     )
 
 

@@ -38,6 +38,8 @@ PUBLIC = frozenset[Role]()
 """No key needed (health checks, the vocabulary, the Open Referral export, the API docs)."""
 ANY_KEY = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
+METRICS = frozenset({Role.ADMIN, Role.SERVICE})
+"""GET /metrics: operators' scrapers, unless PATHWAYS_METRICS_PUBLIC=true (off in these tests)."""
 
 HERE = "tests/security/helpers.py"
 
@@ -115,6 +117,7 @@ DIRECTORY_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/webhook-targets"): frozenset({Role.SERVICE, Role.ADMIN}),
     ("POST", "/search"): ANY_KEY,
     ("GET", "/audit"): ADMIN,
+    ("GET", "/metrics"): METRICS,
 }
 """Who may call each directory endpoint (API.md); every other role must get 403."""
 
@@ -134,6 +137,10 @@ ROUTER_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/referrals/{referral_id}/assessments"): frozenset(
         {Role.REFERRER, Role.PROVIDER, Role.ADMIN}
     ),
+    ("GET", "/referrals/{referral_id}/letter"): frozenset(
+        {Role.REFERRER, Role.PROVIDER, Role.ADMIN}
+    ),
+    ("GET", "/reports/summary"): ADMIN,
     ("GET", "/handovers"): frozenset({Role.PROVIDER, Role.ADMIN}),
     ("GET", "/handovers/{handover_id}"): frozenset({Role.PROVIDER, Role.ADMIN}),
     ("POST", "/handovers/{handover_id}/accept"): frozenset({Role.PROVIDER}),
@@ -144,6 +151,7 @@ ROUTER_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/outbox/dead-letters/{event_id}/replay"): ADMIN,
     ("GET", "/outbox/events/{event_id}"): ADMIN,
     ("GET", "/audit"): ADMIN,
+    ("GET", "/metrics"): METRICS,
 }
 """Who may call each router endpoint (API.md); every other role must get 403."""
 

@@ -6,8 +6,9 @@ any answer that carries the victim's personal data (found by sentinel values in 
 details and the crime reference) must have added an audit entry for that referral or one of its
 handovers, naming the caller's key. Which endpoints do is checked too, so the test cannot pass
 by finding nothing: sending a referral (``create``), reading it whole (``read``) or listed
-(``read_summary``: the reference and the risk level), its timeline (``read_timeline``), a
-reassessment (``reassess``), a warm handover (``read``), and a replayed ``POST /referrals``.
+(``read_summary``: the reference and the risk level), its timeline (``read_timeline``), its
+letter (``read_letter``), a reassessment (``reassess``), a warm handover (``read``), and a
+replayed ``POST /referrals``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ PERSONAL_DATA_ENDPOINTS = {
     ("GET", "/referrals"): "read_summary",
     ("GET", "/referrals/{referral_id}"): "read",
     ("GET", "/referrals/{referral_id}/timeline"): "read_timeline",
+    ("GET", "/referrals/{referral_id}/letter"): "read_letter",
     ("POST", "/referrals/{referral_id}/assessments"): "reassess",
     ("GET", "/handovers/{handover_id}"): "read",
 }

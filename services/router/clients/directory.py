@@ -2,7 +2,9 @@
 
 One client per outbound dependency, with its own errors and an injectable transport (tests use
 ``httpx.MockTransport`` or a real server on loopback). Every call has a timeout and is retried
-on connection errors, timeouts and 5xx, with a short backoff.
+on connection errors, timeouts and 5xx, with a short backoff. Every call sends ``X-Request-ID``:
+the id of the request being served, so one id follows it into the directory's logs, or a fresh
+one for a call made outside a request (the worker, start-up), the same on each retry.
 
 ::
 
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from services.common.observability.request_id import REQUEST_ID_HEADER, outbound_request_id
 
 RETRY_PAUSE_SECONDS = 0.2
 
@@ -76,7 +80,9 @@ class DirectoryClient:
         return self._get("/webhook-targets", etag)
 
     def _get(self, path: str, etag: str | None) -> Fetched | None:
-        headers = {"If-None-Match": etag} if etag else {}
+        headers = {REQUEST_ID_HEADER: outbound_request_id()}
+        if etag:
+            headers["If-None-Match"] = etag
         last: str = "no attempt made"
         for attempt in range(self._retries + 1):
             if attempt:

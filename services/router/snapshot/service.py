@@ -103,6 +103,12 @@ class DirectoryView:
 
     # ------------------------------------------------------------------ reading
 
+    @property
+    def in_use(self) -> DirectoryUse | None:
+        """The snapshot plans use now, without asking the directory (for metrics); None until
+        the first one is loaded."""
+        return self._use
+
     def current(self) -> DirectoryUse:
         """The graph to plan with now, refreshed from the directory when it is due."""
         now = self._clock()
