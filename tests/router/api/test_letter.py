@@ -139,7 +139,7 @@ def test_the_letter_follows_the_plan_as_it_changes(api: Api) -> None:
     assert f"{idva['service_name']} has finished helping you." in page
 
 
-def test_only_the_people_on_the_case_may_read_the_letter(api: Api, engine: Engine) -> None:
+def test_only_the_people_on_the_case_may_read_the_letter(api: Api, router_engine: Engine) -> None:
     r = api.refer()
     path = f"/referrals/{r['id']}/letter"
     assert api.get(path, "referrer_b").status_code == 404
@@ -152,7 +152,7 @@ def test_only_the_people_on_the_case_may_read_the_letter(api: Api, engine: Engin
     assert api.get("/referrals/not-an-id/letter", "admin").status_code == 422
     assert api.get(path, "admin").status_code == 200
     assert api.get(path, "idva").status_code == 200
-    with Session(engine) as session:
+    with Session(router_engine) as session:
         reads = session.exec(
             select(AuditEvent).where(
                 col(AuditEvent.action) == "read_letter", col(AuditEvent.entity_id) == r["id"]
