@@ -18,16 +18,20 @@ False
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
+import operator
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import networkx as nx
 
-from .model import Directory, Service
-from .vocabulary import ENTRY_NODES, CapacityStatus, Need
+from .eligibility import CandidateRules, checks_of
+from .model import Directory, Rejection, Service
+from .vocabulary import ENTRY_NODES, CapacityStatus, IncidentKind, Need, Sex, VictimRole
 
 ANY_AREA = "*"
 """Index key for services with no area restriction."""
@@ -48,12 +52,53 @@ class Reach:
     path: tuple[str, ...]
 
 
+class Ranked:
+    """The candidates for one need in one area, in order of preference, with what every plan
+    asks of them worked out once per graph: their eligibility rules grouped
+    (``CandidateRules``), which of them are closed (red), and each one's rejections.
+
+    Position ``i`` (bit ``1 << i`` of a mask) is ``ids[i]``, the ``i``-th in order of preference.
+    """
+
+    __slots__ = ("_rejections", "by_id", "closed", "id_rank", "ids", "position", "rules")
+
+    def __init__(self, services: Sequence[Service], need: Need | None) -> None:
+        self.ids: tuple[str, ...] = tuple(s.id for s in services)
+        self.position: dict[str, int] = {sid: i for i, sid in enumerate(self.ids)}
+        self.rules = CandidateRules(services, need)
+        red = CapacityStatus.RED
+        self.closed = sum(1 << i for i, s in enumerate(services) if s.capacity.status is red)
+        # The positions in order of service id (the order rejections are listed in), and
+        # each position's place in that order.
+        self.by_id: tuple[int, ...] = tuple(sorted(range(len(self.ids)), key=self.ids.__getitem__))
+        rank = [0] * len(self.ids)
+        for i, pos in enumerate(self.by_id):
+            rank[pos] = i
+        self.id_rank: tuple[int, ...] = tuple(rank)
+        self._rejections: dict[int, Rejection] = {}
+
+    def rejections(self, positions: Sequence[int], failed: Iterable[int]) -> list[Rejection]:
+        """The rejection of the candidate at each of ``positions`` for the checks of the
+        matching set in ``failed`` (sets of ``CHECK_BITS``): one object per candidate and set
+        of checks, made on first use and shared by every plan."""
+        n = len(self.ids)
+        keys = list(map(operator.add, map(operator.mul, failed, itertools.repeat(n)), positions))
+        known = self._rejections
+        out = list(map(known.get, keys))
+        if None in out:
+            for i, key in enumerate(keys):
+                if out[i] is None:
+                    bits, pos = divmod(key, n)
+                    out[i] = known[key] = Rejection(self.ids[pos], checks_of(bits))
+        return cast("list[Rejection]", out)  # no None left
+
+
 class PathwayGraph:
     """A directory snapshot made ready for planning. Build once per directory version.
 
     Safe to share between threads: its caches (the candidates of each need in an area in order
-    of preference, and the cheapest pathways from each source within an area) fill on first use
-    and are only ever replaced whole.
+    of preference, and the cheapest pathways from each source within an area) fill on first use,
+    and an entry, once there, is never changed (two threads may both compute one: the same).
     """
 
     __slots__ = (
@@ -62,12 +107,15 @@ class PathwayGraph:
         "_by_need_area",
         "_edges",
         "_g",
+        "_in_area",
         "_lock",
         "_min_in_days",
         "_preferred",
         "_reach_cache",
         "_succ",
         "_succ_by_area",
+        "_succ_in",
+        "_targeting",
         "services",
         "version",
     )
@@ -95,6 +143,8 @@ class PathwayGraph:
         # split on first use (``successors_in``), so a rebuild does not pay for nodes no plan
         # reaches.
         self._succ_by_area: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {}
+        # And per node and area, as searches of that area ask for them.
+        self._succ_in: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
         by_need_area: defaultdict[tuple[Need, str], list[str]] = defaultdict(list)
         by_area: defaultdict[str, list[str]] = defaultdict(list)
         by_need: defaultdict[Need, list[str]] = defaultdict(list)
@@ -112,7 +162,9 @@ class PathwayGraph:
         self._by_area = {k: tuple(v) for k, v in by_area.items()}
         self._by_need = {k: tuple(v) for k, v in by_need.items()}
         self._lock = threading.Lock()
-        self._preferred: dict[tuple[Need, str], tuple[str, ...]] = {}
+        self._preferred: dict[tuple[Need, str], Ranked] = {}
+        self._targeting: dict[str, float] = {}
+        self._in_area: dict[str, Ranked] = {}
         self._reach_cache: OrderedDict[tuple[str, str, frozenset[str]], PathSearch] = OrderedDict()
 
     def candidates(self, need: Need, area: str) -> tuple[str, ...]:
@@ -150,19 +202,27 @@ class PathwayGraph:
     def successors_in(self, node: str, area: str) -> Iterable[tuple[str, float]]:
         """``(service_id, days)`` for each pathway out of ``node`` to a service serving
         ``area`` (or every area)."""
-        split = self._succ_by_area.get(node)
-        if split is None:
+        key = (node, area)
+        found = self._succ_in.get(key)
+        if found is None:
             out = self._succ.get(node, ())
             if len(out) <= WIDE_NODE:
-                return (
-                    (t, d)
-                    for t, d in out
-                    if (areas := self.services[t].eligibility.areas) is None or area in areas
+                services = self.services
+                found = tuple(
+                    pair
+                    for pair in out
+                    if (areas := services[pair[0]].eligibility.areas) is None or area in areas
                 )
-            split = self._split_by_area(out)
-            # Two threads may both split a node: the same result, and the assignment is atomic.
-            self._succ_by_area[node] = split
-        return (*split.get(area, ()), *split.get(ANY_AREA, ()))
+                if len(found) == len(out):
+                    found = out  # the same, and kept once
+            else:
+                split = self._succ_by_area.get(node)
+                if split is None:
+                    split = self._succ_by_area[node] = self._split_by_area(out)
+                found = (*split.get(area, ()), *split.get(ANY_AREA, ()))
+            # Two threads may both work one out: the same result, and the assignment is atomic.
+            self._succ_in[key] = found
+        return found
 
     def _split_by_area(
         self, out: tuple[tuple[str, float], ...]
@@ -174,6 +234,13 @@ class PathwayGraph:
                 split[area].append((target, days))
         return {a: tuple(v) for a, v in split.items()}
 
+    def targeting(self, service_id: str) -> float:
+        """``targeting`` of a service, worked out once per graph."""
+        found = self._targeting.get(service_id)
+        if found is None:
+            found = self._targeting[service_id] = targeting(self.services[service_id])
+        return found
+
     def min_in_days(self, service_id: str) -> float:
         """The shortest declared pathway into a service (infinite when none leads to it)."""
         return self._min_in_days.get(service_id, math.inf)
@@ -183,11 +250,25 @@ class PathwayGraph:
     ) -> tuple[str, ...]:
         """The candidates for ``need`` in ``area`` sorted by ``key`` (which must depend only on
         the service and ``need``), computed once per graph and (need, area)."""
+        return self.ranked(need, area, key).ids
+
+    def ranked(self, need: Need, area: str, key: Callable[[Service], tuple[object, ...]]) -> Ranked:
+        """``preferred`` with the candidates' rules ready to check (``Ranked``), computed once
+        per graph and (need, area)."""
         cached = self._preferred.get((need, area))
         if cached is None:
             services = self.services
-            cached = tuple(sorted(self.candidates(need, area), key=lambda s: key(services[s])))
-            self._preferred[(need, area)] = cached
+            ordered = sorted((services[s] for s in self.candidates(need, area)), key=key)
+            cached = self._preferred[(need, area)] = Ranked(ordered, need)
+        return cached
+
+    def in_area_ranked(self, area: str) -> Ranked:
+        """Every service serving ``area`` (``in_area``) with their rules ready to check for a
+        victim alone (``CandidateRules`` with no need), computed once per graph and area."""
+        cached = self._in_area.get(area)
+        if cached is None:
+            services = self.services
+            cached = self._in_area[area] = Ranked([services[s] for s in self.in_area(area)], None)
         return cached
 
     def reach_to(
@@ -204,6 +285,14 @@ class PathwayGraph:
         targets asked of it so far, and is kept for the ``REACH_CACHE_SIZE`` most recently
         used. Searches are advanced under the graph's lock (one thread at a time).
         """
+        return self.settle(self.shared_search(source, area, avoid), target)
+
+    def shared_search(
+        self, source: str, area: str, avoid: frozenset[str] = frozenset()
+    ) -> PathSearch:
+        """The search ``reach_to`` asks (kept for the ``REACH_CACHE_SIZE`` most recently
+        used); ask it with ``settle``. A planner holds on to the searches it uses for one plan,
+        so that each costs it one look-up here."""
         key = (source, area, avoid)
         with self._lock:
             search = self._reach_cache.get(key)
@@ -221,7 +310,16 @@ class PathwayGraph:
                     self._reach_cache.popitem(last=False)
             else:
                 self._reach_cache.move_to_end(key)
-            return search.get(target)
+            return search
+
+    def settle(self, search: PathSearch, target: str) -> Reach | None:
+        """The cheapest path to ``target`` of a ``shared_search``, advancing it under the
+        graph's lock when it has not got there yet (its settled paths never change)."""
+        found = search.best.get(target)
+        if found is None:
+            with self._lock:
+                found = search.get(target)
+        return found
 
     def has_pathway(self, source: str, target: str) -> bool:
         return (source, target) in self._edges
@@ -322,6 +420,23 @@ def static_status_rank(service: Service) -> int:
 
 
 _STATUS_RANK = {CapacityStatus.GREEN: 0, CapacityStatus.AMBER: 1, CapacityStatus.RED: 2}
+
+
+def targeting(service: Service) -> float:
+    """How narrowly a service is aimed, from 0 (anyone) to 4: one point per dimension (age,
+    incident kinds, victim roles, sexes), less the share of that dimension it still takes."""
+    e = service.eligibility
+    score = 0.0
+    if e.min_age is not None or e.max_age is not None:
+        score += 1 - ((e.max_age if e.max_age is not None else 120) - (e.min_age or 0)) / 121
+    for chosen, universe in (
+        (e.incident_kinds, len(IncidentKind)),
+        (e.victim_roles, len(VictimRole)),
+        (e.sexes, len(Sex)),
+    ):
+        if chosen is not None:
+            score += 1 - len(chosen) / universe
+    return score
 
 
 def build_graph(directory: Directory) -> PathwayGraph:

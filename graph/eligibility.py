@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -156,6 +156,9 @@ def _evaluate(
     """Return (failed, confirm, passed) for one eligibility block, each a set of checks as bits
     (``_BIT``: the planner runs this for every candidate, so it allocates nothing per check).
 
+    ``CandidateRules`` applies the same rules to many services at once: a rule changed or
+    added here must be changed or added there too (tests/graph/test_candidate_rules.py).
+
     Severity bands: ``min_severity`` is about the victim (some need the service meets is at
     least that severe: "for moderate or high needs"), so it applies with or without ``need``;
     ``max_severity`` is about each need the service would take ("low needs only").
@@ -264,6 +267,226 @@ def _evaluate(
 def _ordered(bits: int) -> tuple[Check, ...]:
     """The checks of a bit set, in the order of ``Check``."""
     return tuple(c for c, bit in _BIT.items() if bits & bit)
+
+
+CHECK_BITS: Mapping[Check, int] = MappingProxyType(_BIT)
+"""Each check as one bit, so that a set of checks is an int (``checks_of`` reads one back)."""
+
+
+def checks_of(bits: int) -> tuple[Check, ...]:
+    """The checks of a set of ``CHECK_BITS``, in the order of ``Check`` (no check twice).
+
+    >>> checks_of(CHECK_BITS[Check.SEX] | CHECK_BITS[Check.AGE])
+    (<Check.AGE: 'age'>, <Check.SEX: 'sex'>)
+    """
+    return _ordered(bits)
+
+
+# The rules of ``CandidateRules`` that depend on one fact about the victim, kept per value.
+_AGE, _AREA, _KIND, _ROLE, _RISK, _SEX = range(6)
+_NEED_BITS = {n: 1 << i for i, n in enumerate(Need)}
+_VALUE_CHECKS = (
+    _BIT[Check.AGE],
+    _BIT[Check.AREA],
+    _BIT[Check.INCIDENT_KIND],
+    _BIT[Check.ROLE],
+    _BIT[Check.RISK_LEVEL],
+    _BIT[Check.SEX],
+)
+
+
+class CandidateRules:
+    """The eligibility rules of a list of services, all candidates for one need, grouped by rule
+    so that the candidates a victim fails are found a rule at a time, not a service at a time.
+
+    A list of a national directory's candidates holds hundreds of services but few distinct
+    rules (age bands, sets of incident kinds…). ``failed`` gives, for each check, the set of
+    candidates failing it as a bit mask (bit ``i`` is ``services[i]``), exactly as ``check``
+    with this need (and no self-referral) would fail it; with ``need=None``, as ``check`` with
+    no need (the checks about the victim alone) would. Masks that depend on one fact of the
+    victim (age, area, incident kind, role, risk level, sex) are kept per value, so after the
+    first victims of each kind a call is a few look-ups. Safe to share between threads: the
+    per-value masks only ever gain entries, each computed the same way by any thread.
+
+    >>> import datetime as dt
+    >>> from graph.model import Assessment, Incident, Victim
+    >>> from graph.vocabulary import SourceKind
+    >>> need = Need.EMOTIONAL_SUPPORT
+    >>> adults = Service("a", "p", "A", (need,), eligibility=Eligibility(min_age=18))
+    >>> rules = CandidateRules((adults, Service("b", "p", "B", (need,))), need)
+    >>> r = Referral(SourceKind.POLICE, Victim(area="E07000008", age=15),
+    ...              Incident(IncidentKind.THEFT), Assessment())
+    >>> ctx = context(r, as_of=dt.date(2026, 1, 1))
+    >>> [(checks_of(bit), mask) for bit, mask in rules.failed(ctx)]
+    [((<Check.AGE: 'age'>,), 1)]
+    """
+
+    __slots__ = (
+        "_ages",
+        "_alternatives",
+        "_court",
+        "_days",
+        "_dims",
+        "_flags",
+        "_max_severity",
+        "_memo",
+        "_min_severity",
+        "_police",
+        "_values",
+        "need",
+    )
+
+    def __init__(self, services: Sequence[Service], need: Need | None) -> None:
+        self.need = need
+        ages: dict[tuple[int | None, int | None], int] = {}
+        values: tuple[dict[frozenset[object], int], ...] = tuple({} for _ in _VALUE_CHECKS)
+        days: dict[int, int] = {}
+        flags: dict[frozenset[RiskFlag], int] = {}
+        max_severity: dict[Severity, int] = {}
+        min_severity: dict[tuple[Severity, int], int] = {}
+        alternatives: dict[tuple[tuple[Eligibility, ...], tuple[Need, ...]], int] = {}
+        police = court = 0
+
+        def add(groups: dict[frozenset[object], int], rule: frozenset[object], bit: int) -> None:
+            groups[rule] = groups.get(rule, 0) | bit
+
+        for pos, service in enumerate(services):
+            bit = 1 << pos
+            e = service.eligibility
+            if e.min_age is not None or e.max_age is not None:
+                band = (e.min_age, e.max_age)
+                ages[band] = ages.get(band, 0) | bit
+            if e.areas is not None:
+                add(values[_AREA], e.areas, bit)
+            if e.incident_kinds is not None:
+                add(values[_KIND], e.incident_kinds, bit)
+            if e.victim_roles is not None:
+                add(values[_ROLE], e.victim_roles, bit)
+            if e.risk_levels is not None:
+                add(values[_RISK], e.risk_levels, bit)
+            if e.requires_police_report:
+                police |= bit
+            if e.sexes is not None:
+                add(values[_SEX], e.sexes, bit)
+            if e.max_days_since_incident is not None:
+                days[e.max_days_since_incident] = days.get(e.max_days_since_incident, 0) | bit
+            if e.max_severity is not None and need is not None:
+                max_severity[e.max_severity] = max_severity.get(e.max_severity, 0) | bit
+            if e.min_severity is not None and e.min_severity > Severity.NONE:
+                # Passed when some need the service meets is at least this severe.
+                wanted = 0
+                for n in service.needs:
+                    wanted |= _NEED_BITS[n]
+                key = (e.min_severity, wanted)
+                min_severity[key] = min_severity.get(key, 0) | bit
+            if e.flags_any is not None:
+                flags[e.flags_any] = flags.get(e.flags_any, 0) | bit
+            if e.requires_court_case:
+                court |= bit
+            if e.any_of:
+                alt = (e.any_of, service.needs)
+                alternatives[alt] = alternatives.get(alt, 0) | bit
+        self._ages = ages
+        self._values = values
+        self._dims = tuple(
+            dim for dim, groups in enumerate(values) if groups or (dim == _AGE and ages)
+        )
+        self._memo: tuple[dict[object, int], ...] = tuple({} for _ in _VALUE_CHECKS)
+        self._police = police
+        self._court = court
+        self._days = tuple(days.items())
+        self._flags = tuple(flags.items())
+        self._max_severity = tuple(max_severity.items())
+        self._min_severity = tuple(
+            (least, needs, group) for (least, needs), group in min_severity.items()
+        )
+        self._alternatives = tuple(alternatives.items())
+
+    def failed(self, ctx: Context) -> list[tuple[int, int]]:
+        """``(check bit, candidates failing it)`` for each check some candidate fails."""
+        r = ctx.referral
+        victim, incident = r.victim, r.incident
+        out: list[tuple[int, int]] = []
+        if self._dims:
+            facts = (
+                victim.age,
+                victim.area,
+                incident.kind,
+                victim.role,
+                ctx.risk.level,
+                victim.sex,
+            )
+            for dim in self._dims:
+                memo = self._memo[dim]
+                value = facts[dim]
+                mask = memo.get(value)
+                if mask is None:
+                    mask = memo[value] = self._failing(dim, value)
+                if mask:
+                    out.append((_VALUE_CHECKS[dim], mask))
+        if self._police and not incident.reported_to_police:
+            out.append((_BIT[Check.POLICE_REPORT], self._police))
+        days = ctx.days_since_incident
+        if self._days and days is not None:
+            mask = 0
+            for most, group in self._days:
+                if days > most:
+                    mask |= group
+            if mask:
+                out.append((_BIT[Check.DAYS_SINCE_INCIDENT], mask))
+        if self._max_severity or self._min_severity:
+            mask = 0
+            own = ctx.needs.get(self.need, Severity.NONE) if self.need is not None else 0
+            for most, group in self._max_severity:
+                if own > most:
+                    mask |= group
+            if self._min_severity:
+                # The victim's needs of each severity or more, as bits of ``_NEED_BITS``.
+                at_least = [0, 0, 0, 0]
+                for n, severity in ctx.needs.items():
+                    for level in range(1, severity + 1):
+                        at_least[level] |= _NEED_BITS[n]
+                for least, served, group in self._min_severity:
+                    if not served & at_least[least]:
+                        mask |= group
+            if mask:
+                out.append((_BIT[Check.SEVERITY], mask))
+        if self._flags:
+            mask = 0
+            given = r.assessment.flags
+            for wanted, group in self._flags:
+                if not wanted & given:
+                    mask |= group
+            if mask:
+                out.append((_BIT[Check.FLAGS], mask))
+        if self._court and incident.going_to_court is not None and not incident.going_to_court:
+            out.append((_BIT[Check.COURT_CASE], self._court))
+        if self._alternatives:
+            mask = 0
+            for (alternatives, needs), group in self._alternatives:
+                if all(_evaluate(alt, ctx, needs, self.need, False)[0] for alt in alternatives):
+                    mask |= group
+            if mask:
+                out.append((_ALTERNATIVES, mask))
+        return out
+
+    def _failing(self, dim: int, value: object) -> int:
+        """The candidates failing the rule of ``dim`` for a victim whose fact is ``value``
+        (the rule's branch of ``_evaluate``)."""
+        mask = 0
+        if dim == _AGE:
+            if not isinstance(value, int):
+                return 0  # not given: to confirm, never failed
+            for (least, most), group in self._ages.items():
+                if (least is not None and value < least) or (most is not None and value > most):
+                    mask |= group
+            return mask
+        if dim == _SEX and (value is None or value is Sex.NOT_STATED):
+            return 0  # not given: to confirm, never failed
+        for allowed, group in self._values[dim].items():
+            if value not in allowed:
+                mask |= group
+        return mask
 
 
 def check(

@@ -37,13 +37,16 @@ plan starts from ``entry:self``.
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import itertools
+import operator
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from .build import PathSearch, PathwayGraph, Reach, static_status_rank
-from .eligibility import Context, Verdict, check, context, needs_to_meet
+from .build import PathSearch, PathwayGraph, Ranked, Reach, static_status_rank
+from .eligibility import CHECK_BITS, Context, Verdict, check, context, needs_to_meet
 from .model import (
     CurrentHandover,
     Explanation,
@@ -62,13 +65,10 @@ from .vocabulary import (
     Check,
     HandoverMode,
     HandoverStatus,
-    IncidentKind,
     Need,
     RiskLevel,
     Severity,
-    Sex,
     SourceKind,
-    VictimRole,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -171,6 +171,7 @@ class _Planner:
             ENTRY_SELF if referral.source is SourceKind.SELF or not self.consent else ENTRY_POLICE
         )
         self.open = {h.service_id: h for h in current if h.status in OPEN_STATUSES}
+        self.refused = victim.refused_services
         self.declined = {
             h.service_id
             for h in current
@@ -191,10 +192,12 @@ class _Planner:
         self.sources.extend(sid for sid in self.active if sid != self.current_lead)
         self.sources.append(self.entry)
         self._victim_verdicts: dict[str, Verdict] = {}
+        self._usable: dict[str, bool] = {}
         self._capacity: dict[str, tuple[CapacityStatus, bool]] = {}
         self._reach: dict[str, Reach | None] = {}
         self._own_search: PathSearch | None = None
         self._avoid: frozenset[str] = frozenset()
+        self._shared: dict[frozenset[str], PathSearch] = {}
 
     # ----------------------------------------------------------------- checks
 
@@ -223,7 +226,37 @@ class _Planner:
 
     def usable(self, sid: str) -> bool:
         """May this service work with the victim at all (for any need)?"""
-        return not self.victim_verdict(sid).failed and not self.blocked(sid)
+        known = self._usable.get(sid)
+        if known is None:
+            known = not self.victim_verdict(sid).failed and not self.blocked(sid)
+            self._usable[sid] = known
+        return known
+
+    def area_usable(self) -> Callable[[str], bool]:
+        """``usable`` for a search through the victim's area: the victim's checks of every
+        service of the area worked out at once (``PathwayGraph.in_area_ranked``), since such
+        a search may ask about all of them."""
+        ranked = self.graph.in_area_ranked(self.area)
+        unusable = ranked.closed
+        for _, mask in ranked.rules.failed(self.ctx):
+            unusable |= mask
+        for sid in (*self.refused, *self.declined):
+            pos = ranked.position.get(sid)
+            if pos is not None:
+                unusable |= 1 << pos
+        position = ranked.position
+        known = self._usable
+
+        def usable(sid: str) -> bool:
+            found = known.get(sid)
+            if found is None:
+                pos = position.get(sid)
+                if pos is None:
+                    return self.usable(sid)
+                found = known[sid] = not unusable >> pos & 1
+            return found
+
+        return usable
 
     # ----------------------------------------------------------------- reach
 
@@ -247,28 +280,102 @@ class _Planner:
         if self._own_search is None and self.active:
             # Searches shared from a provider's node serve few other victims, and one from each
             # of the victim's providers costs more than one search from all of them.
-            self._own_search = PathSearch(self.graph, self.sources, self.area, self.usable)
+            self._own_search = PathSearch(self.graph, self.sources, self.area, self.area_usable())
         if self._own_search is not None:
             return self._own_search.get(sid)
+        # With no providers yet, the entry node is the only source.
+        usable = self.usable
         for _ in range(AVOID_ROUNDS):
-            best: tuple[float, int, int, tuple[str, ...]] | None = None
-            for rank, src in enumerate(self.sources):
-                r = self.graph.reach_to(src, self.area, sid, self._avoid)
-                if r is not None:
-                    key = (r.days, len(r.path), rank, r.path)
-                    if best is None or key < best:
-                        best = key
-            if best is None:
+            search = self._shared.get(self._avoid)
+            if search is None:
+                search = self._shared[self._avoid] = self.graph.shared_search(
+                    self.entry, self.area, self._avoid
+                )
+            found = self.graph.settle(search, sid)
+            if found is None:
                 self._reach[sid] = None
                 return None
-            path = best[3]
-            unusable = frozenset(hop for hop in path[1:] if not self.usable(hop))
+            unusable = [hop for hop in found.path[1:] if not usable(hop)]
             if not unusable:
-                found = self._reach[sid] = Reach(best[0], path)
+                self._reach[sid] = found
                 return found
-            self._avoid |= unusable
-        self._own_search = PathSearch(self.graph, self.sources, self.area, self.usable)
+            self._avoid |= frozenset(unusable)
+        self._own_search = PathSearch(self.graph, self.sources, self.area, self.area_usable())
         return self._own_search.get(sid)
+
+    def unreachable(self, sid: str) -> Check:
+        """Why an eligible service no pathway reaches is rejected: a victim referring
+        themselves to a service that takes no self-referrals, or no pathway."""
+        self_only = self.entry == ENTRY_SELF and not self.active
+        if self_only and not self.graph.services[sid].eligibility.accepts_self_referral:
+            return Check.SELF_REFERRAL
+        return Check.PATHWAY
+
+    # ----------------------------------------------------------------- the walk
+
+    def walk(self, ranked: Ranked) -> tuple[list[str], list[Rejection], int]:
+        """Read a need's candidates in order of preference until ``WALK_LIMIT`` usable ones
+        are found: the usable ones, the rejected ones (by id) and how many were read.
+
+        Eligibility is checked for every candidate at once (``CandidateRules``: a bit mask
+        per failed check), so the candidates that fail cost a bit each; only those that pass
+        are looked at one by one, for a pathway. The rejected ones read come out of the masks,
+        each as one object per candidate and set of failed checks, shared between plans.
+        """
+        failing = ranked.rules.failed(self.ctx)
+        if ranked.closed:
+            failing.append((_CAPACITY, ranked.closed))
+        for bit, sids in ((_REFUSED, self.refused), (_DECLINED, self.declined)):
+            mask = 0
+            for sid in sids:
+                pos = ranked.position.get(sid)
+                if pos is not None:
+                    mask |= 1 << pos
+            if mask:
+                failing.append((bit, mask))
+        bad = 0
+        for _, mask in failing:
+            bad |= mask
+        ids = ranked.ids
+        read = len(ids)
+        usable: list[str] = []
+        unreachable: list[tuple[int, int]] = []
+        known = self._usable
+        for pos in _positions(((1 << read) - 1) & ~bad):
+            sid = ids[pos]
+            # Eligible for a need and not blocked, so it can work with the victim at all:
+            # every check for a need is at least as strict as the same check for none.
+            known[sid] = True
+            if self.reach(sid) is None:
+                unreachable.append((CHECK_BITS[self.unreachable(sid)], pos))
+            else:
+                usable.append(sid)
+                if len(usable) >= WALK_LIMIT:
+                    read = pos + 1
+                    break
+        # Each candidate read's set of failed checks (``CHECK_BITS``) in a 32-bit lane of
+        # its own, put together a check at a time, so the cost per rejected candidate is a
+        # few steps in C.
+        n = len(ids)
+        prefix = (1 << read) - 1
+        lanes = 0
+        for bit, whole in failing:
+            mask = whole & prefix
+            if mask:
+                lanes |= _spread(mask) << _LANE_SHIFT[bit]
+        for bit, pos in unreachable:
+            lanes |= bit << 32 * pos
+        codes = array.array("I")
+        codes.frombytes(lanes.to_bytes(4 * n, "little"))
+        if sys.byteorder == "big":
+            codes.byteswap()
+        if read * 4 < n:
+            found = list(itertools.compress(range(read), codes))
+            found.sort(key=ranked.id_rank.__getitem__)
+        else:
+            found = list(itertools.compress(ranked.by_id, map(codes.__getitem__, ranked.by_id)))
+        rejected = ranked.rejections(found, map(codes.__getitem__, found))
+        return usable, rejected, read
 
     # ----------------------------------------------------------------- the plan
 
@@ -278,37 +385,25 @@ class _Planner:
 
         allowed: dict[Need, list[str]] = {}
         rejections: dict[Need, list[Rejection]] = {}
-        need_verdicts: dict[tuple[str, Need], Verdict] = {}
         for need in needs:
-            usable_here: list[str] = []
-            rejected: list[Rejection] = []
-            ordered = self.graph.preferred(need, area, self.preference(need))
-            # The services the victim already works with are always read; the rest in order
-            # of preference until enough usable ones are found.
-            current = [s for s in sorted(self.open) if self.graph.is_candidate(s, need, area)]
-            read: set[str] = set()
-            for sid in itertools.chain(_until_enough(ordered, usable_here), current):
-                if sid in read:
-                    continue
-                read.add(sid)
+            ranked = self.graph.ranked(need, area, self.preference(need))
+            usable_here, rejected, cutoff = self.walk(ranked)
+            # The services the victim already works with are always read, wherever they stand
+            # in the order of preference.
+            for sid in sorted(self.open):
+                pos = ranked.position.get(sid)
+                if pos is None or pos < cutoff:
+                    continue  # not a candidate, or read already
                 service = self.graph.services[sid]
-                verdict = check(service, self.ctx, need)
-                need_verdicts[(sid, need)] = verdict
-                failed = list(verdict.failed) + list(self.blocked(sid))
+                failed = list(check(service, self.ctx, need).failed) + list(self.blocked(sid))
                 if not failed and self.reach(sid) is None:
-                    direct = check(service, self.ctx, need, self_referral=True)
-                    self_only = self.entry == ENTRY_SELF and not self.active
-                    failed.append(
-                        Check.SELF_REFERRAL
-                        if self_only and Check.SELF_REFERRAL in direct.failed
-                        else Check.PATHWAY
-                    )
+                    failed.append(self.unreachable(sid))
                 if failed:
                     rejected.append(Rejection(sid, _unique_checks(failed)))
+                    rejected.sort(key=_service_id)
                 else:
                     usable_here.append(sid)
             usable_here.sort()
-            rejected.sort(key=lambda r: r.service_id)
             strict = self.ctx.severity(need) >= Severity.MODERATE or self.high_risk
             specialists = [s for s in usable_here if need in self.graph.services[s].specialisms]
             options = specialists if strict and specialists else usable_here
@@ -338,7 +433,6 @@ class _Planner:
             reach=reach,
             allowed=allowed,
             rejections=rejections,
-            need_verdicts=need_verdicts,
         )
         unmet = tuple(
             UnmetNeed(need=n, severity=self.ctx.severity(n), reasons=tuple(rejections[n]))
@@ -364,7 +458,7 @@ class _Planner:
                 need not in s.specialisms,
                 static_status_rank(s),
                 graph.min_in_days(s.id),
-                -targeting(s),
+                -graph.targeting(s.id),
                 s.id,
             )
 
@@ -376,7 +470,7 @@ class _Planner:
             SERVICE_COST
             + (AMBER_COST if status is CapacityStatus.AMBER else 0)
             + round(reach.days * DAY_COST)
-            - round(TARGETING_BONUS * targeting(self.graph.services[sid]))
+            - round(TARGETING_BONUS * self.graph.targeting(sid))
         )
 
     def assign(
@@ -491,7 +585,6 @@ class _Planner:
         reach: Mapping[str, Reach],
         allowed: Mapping[Need, Sequence[str]],
         rejections: Mapping[Need, Sequence[Rejection]],
-        need_verdicts: Mapping[tuple[str, Need], Verdict],
     ) -> tuple[PlannedHandover, ...]:
         out: list[PlannedHandover] = []
         for sid in _tree_order(parents, lead):
@@ -501,7 +594,7 @@ class _Planner:
             role = "lead" if sid == lead else "support" if needs else "coordinator"
             passed: set[Check] = set()
             confirm: set[Check] = set()
-            verdicts = [need_verdicts[(sid, n)] for n in needs] or [self.victim_verdict(sid)]
+            verdicts = [check(service, self.ctx, n) for n in needs] or [self.victim_verdict(sid)]
             for v in verdicts:
                 passed |= set(v.passed)
                 confirm |= set(v.confirm)
@@ -511,7 +604,7 @@ class _Planner:
             status, stale = self.capacity(sid)
             path = _tree_path(sid, parents)
             alternatives = sorted({s for n in needs for s in allowed[n] if s not in assigned})
-            rejected = _merge_rejections(r for n in needs for r in rejections[n])
+            rejected = _merge_rejections([rejections[n] for n in needs])
             if sid in self.open:
                 current_status = self.open[sid].status
             elif parent == self.entry or parent in self.active:
@@ -594,30 +687,27 @@ class _Planner:
         return " ".join(parts)
 
 
-def _until_enough(ordered: Sequence[str], usable: Sequence[str]) -> Iterator[str]:
-    """``ordered`` one by one, while ``usable`` (filled as they are read) holds fewer than
-    ``WALK_LIMIT``."""
-    for sid in ordered:
-        if len(usable) >= WALK_LIMIT:
-            return
-        yield sid
+_CAPACITY = CHECK_BITS[Check.CAPACITY]
+_REFUSED = CHECK_BITS[Check.REFUSED]
+_DECLINED = CHECK_BITS[Check.DECLINED]
+_ZERO_ONE = bytes.maketrans(b"01", b"\x00\x01")
+# A set of failed checks fits the 32-bit lane ``walk`` gives each candidate.
+_LANE_SHIFT = {bit: bit.bit_length() - 1 for bit in CHECK_BITS.values()}
+assert len(_LANE_SHIFT) <= 32 and array.array("I").itemsize == 4
 
 
-def targeting(service: Service) -> float:
-    """How narrowly a service is aimed, from 0 (anyone) to 4: one point per dimension (age,
-    incident kinds, victim roles, sexes), less the share of that dimension it still takes."""
-    e = service.eligibility
-    score = 0.0
-    if e.min_age is not None or e.max_age is not None:
-        score += 1 - ((e.max_age if e.max_age is not None else 120) - (e.min_age or 0)) / 121
-    for chosen, universe in (
-        (e.incident_kinds, len(IncidentKind)),
-        (e.victim_roles, len(VictimRole)),
-        (e.sexes, len(Sex)),
-    ):
-        if chosen is not None:
-            score += 1 - len(chosen) / universe
-    return score
+def _spread(mask: int) -> int:
+    """``mask`` with bit ``i`` moved to bit ``32 * i``."""
+    bits = format(mask, "b")[::-1].encode().translate(_ZERO_ONE)
+    lanes = bytearray(4 * len(bits))
+    lanes[::4] = bits
+    return int.from_bytes(lanes, "little")
+
+
+def _positions(mask: int) -> Iterator[int]:
+    """The positions of the bits set in ``mask``, lowest first."""
+    bits = format(mask, "b")[::-1].encode().translate(_ZERO_ONE)
+    return itertools.compress(range(len(bits)), bits)
 
 
 _SEVERITY_WORDS = {
@@ -639,11 +729,25 @@ def _unique_checks(checks: Iterable[Check]) -> tuple[Check, ...]:
     return tuple(sorted(set(checks), key=_CHECK_ORDER.__getitem__))
 
 
-def _merge_rejections(rejections: Iterable[Rejection]) -> tuple[Rejection, ...]:
-    merged: dict[str, set[Check]] = {}
-    for r in rejections:
-        merged.setdefault(r.service_id, set()).update(r.failed)
-    return tuple(Rejection(sid, _unique_checks(f)) for sid, f in sorted(merged.items()))
+_service_id = operator.attrgetter("service_id")
+
+
+def _merge_rejections(lists: Sequence[Sequence[Rejection]]) -> tuple[Rejection, ...]:
+    """One rejection per service (every check it failed for any of the needs), by id. Each
+    list is by id already, with each service once."""
+    lists = [rejected for rejected in lists if rejected]
+    if len(lists) <= 1:
+        return tuple(lists[0]) if lists else ()
+    merged = dict(zip(map(_service_id, lists[0]), lists[0], strict=True))
+    for rejected in lists[1:]:
+        more = dict(zip(map(_service_id, rejected), rejected, strict=True))
+        for sid in merged.keys() & more.keys():
+            known, r = merged[sid], more[sid]
+            if known.failed != r.failed:
+                more[sid] = Rejection(sid, _unique_checks((*known.failed, *r.failed)))
+        merged.update(more)
+    # Sorted runs, one after another: sorting merges them.
+    return tuple(sorted(merged.values(), key=_service_id))
 
 
 def _tree_path(sid: str, parents: Mapping[str, tuple[str, float]]) -> tuple[str, ...]:
