@@ -28,6 +28,7 @@ from services.common.observability import HttpMetrics, install_observability, re
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
+from .choices.endpoints import router as choices_router
 from .clients.directory import DirectoryClient
 from .db import MIGRATIONS
 from .handovers.endpoints import router as handovers_router
@@ -37,6 +38,7 @@ from .metrics import RouterCollector
 from .outbox.endpoints import router as outbox_router
 from .referrals.endpoints import router as referrals_router
 from .reports.endpoints import router as reports_router
+from .reviews.endpoints import router as reviews_router
 from .settings import RouterSettings
 from .snapshot.service import DirectoryView
 from .worker import Worker
@@ -58,6 +60,15 @@ Every endpoint but the health checks needs `Authorization: Bearer <key>` (keys c
 
 TAGS = [
     {"name": "referrals", "description": "Referrals, their plans, timelines and reassessment."},
+    {
+        "name": "choices",
+        "description": "The victim's choices: refusing a service, pausing contact, contact "
+        "preferences, withdrawing consent.",
+    },
+    {
+        "name": "reviews",
+        "description": "Scheduled reviews of open referrals: what is due, and reviews done.",
+    },
     {"name": "handovers", "description": "Each service's part in a plan, and its lifecycle."},
     {"name": "reports", "description": "Commissioning reports (admins): aggregate figures only."},
     {"name": "outbox", "description": "Webhook deliveries that failed for good (admins)."},
@@ -150,6 +161,8 @@ def create_app(
     for router in (
         referrals_router,
         letters_router,
+        choices_router,
+        reviews_router,
         handovers_router,
         reports_router,
         outbox_router,

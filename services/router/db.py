@@ -13,6 +13,7 @@ from services.common.migrations import MigrationSet
 from .handovers.models import Handover
 from .outbox.models import OutboxEvent
 from .referrals.models import Assessment, IdempotencyKey, Referral, TimelineEvent
+from .reviews.models import Review
 from .snapshot.models import StoredSnapshot, WebhookTarget
 
 TABLES = (
@@ -26,6 +27,7 @@ TABLES = (
     WebhookTarget,
     ApiKey,
     AuditEvent,
+    Review,
 )
 
 MIGRATIONS = MigrationSet(

@@ -235,6 +235,10 @@ class Case:
         self.note("handover.cancelled", f"{h.service_name} was released: {reason}.", h)
 
     def publish(self, type: str, h: Handover, **extra: Any) -> None:
+        if h.service_id in (self.referral.victim.get("refused_services") or ()):
+            # The victim said no to this service: it is told nothing about them again, whatever
+            # path would send it (services/router/choices cancels its handover just before).
+            return
         enqueue(
             session=self.session,
             type=type,

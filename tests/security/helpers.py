@@ -8,6 +8,7 @@ the tests fail with a message naming it: a new endpoint cannot slip past them.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -141,6 +142,20 @@ ROUTER_ROLES: dict[tuple[str, str], frozenset[Role]] = {
         {Role.REFERRER, Role.PROVIDER, Role.ADMIN}
     ),
     ("GET", "/reports/summary"): ADMIN,
+    **dict.fromkeys(
+        [
+            ("POST", "/referrals/{referral_id}/refusals"),
+            ("POST", "/referrals/{referral_id}/pause"),
+            ("POST", "/referrals/{referral_id}/resume"),
+            ("PUT", "/referrals/{referral_id}/contact"),
+            ("POST", "/referrals/{referral_id}/consent/withdraw"),
+            ("GET", "/reviews/due"),
+            ("GET", "/referrals/{referral_id}/reviews"),
+            ("POST", "/referrals/{referral_id}/reviews"),
+            ("POST", "/referrals/{referral_id}/reviews/request"),
+        ],
+        frozenset({Role.REFERRER, Role.PROVIDER, Role.ADMIN}),
+    ),
     ("GET", "/handovers"): frozenset({Role.PROVIDER, Role.ADMIN}),
     ("GET", "/handovers/{handover_id}"): frozenset({Role.PROVIDER, Role.ADMIN}),
     ("POST", "/handovers/{handover_id}/accept"): frozenset({Role.PROVIDER}),
@@ -168,6 +183,20 @@ ROUTER_BODIES: dict[tuple[str, str], Any] = {
         "outcomes": {"domestic_abuse_advocacy": "improved"}
     },
     ("POST", "/outbox/dead-letters/{event_id}/replay"): None,
+    ("POST", "/referrals/{referral_id}/refusals"): {"service_id": "housing-cambridge"},
+    ("POST", "/referrals/{referral_id}/pause"): {"until": None, "reason": "on holiday"},
+    ("POST", "/referrals/{referral_id}/resume"): None,
+    ("PUT", "/referrals/{referral_id}/contact"): {
+        "channels": ["phone"],
+        "safe_times": "SENTINEL-audit-safe-times-4417",
+        "do_not_contact": False,
+    },
+    ("POST", "/referrals/{referral_id}/consent/withdraw"): {"reason": "changed their mind"},
+    ("POST", "/referrals/{referral_id}/reviews"): {"outcome": "no_change", "note": "all well"},
+    ("POST", "/referrals/{referral_id}/reviews/request"): {
+        "review_by": (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat(),
+        "reason": "the victim asked to talk sooner",
+    },
 }
 """A valid body (None: no body) for every router endpoint that is not a GET, so that a
 request reaches the checks under test rather than stopping at validation."""

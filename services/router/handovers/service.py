@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from graph import Capacity, InputError, reassess
+from graph.plan import local_date
 from graph.vocabulary import TRANSITIONS, HandoverStatus, Need, Outcome
 from services.common.audit import service as audit
 from services.common.auth.schemas import Principal, Role
@@ -81,13 +82,32 @@ def shared_with_provider(
     h: Handover, referral: Referral, assessment: dict[str, Any]
 ) -> dict[str, Any] | None:
     """What travels with a warm handover so the victim need not retell their story; nothing
-    for a signpost."""
+    for a signpost. Nothing either once the victim has withdrawn consent or said no to the
+    service (services/router/choices). While the victim has paused contact, the contact
+    preferences say ``do_not_contact`` until the pause's last day."""
     if h.mode != "warm":
         return None
     victim = referral.victim
+    if not victim.get("consent_to_share") or h.service_id in (victim.get("refused_services") or ()):
+        return None
+    contact = victim.get("contact")
+    if referral.paused and (
+        referral.paused_until is None or referral.paused_until >= local_date(utcnow())
+    ):
+        own = bool((contact or {}).get("do_not_contact"))
+        contact = {
+            **(contact or {}),
+            "do_not_contact": True,
+            "do_not_contact_until": None
+            if own or referral.paused_until is None
+            else referral.paused_until.isoformat(),
+        }
     return {
         "victim": {
-            **{k: victim.get(k) for k in ("age", "area", "role", "sex", "contact", "language")},
+            **{
+                k: contact if k == "contact" else victim.get(k)
+                for k in ("age", "area", "role", "sex", "contact", "language")
+            },
             # So the first contact is one the victim can take part in (graph.payload).
             "interpreter": bool(victim.get("interpreter")),
             "access_needs": list(victim.get("access_needs") or ()),

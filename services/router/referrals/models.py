@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Date, Index, Integer
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from services.common.db import UtcDateTime
 
@@ -47,6 +47,37 @@ class Referral(SQLModel, table=True):
     assessment_count: int = 1
     created_at: dt.datetime = Field(sa_type=UtcDateTime)
     updated_at: dt.datetime = Field(sa_type=UtcDateTime)
+    # Scheduled reviews (services/router/reviews).
+    next_review_on: dt.date | None = Field(default=None, sa_type=Date)
+    """When the next review is due (the day in England). Null until the first review is
+    scheduled explicitly: it is then due at ``received_on`` plus its risk level's interval."""
+    review_requested_by: str | None = Field(default=None, max_length=100)
+    """Who brought the next review forward, until that review is done."""
+    review_reason: str | None = Field(default=None, max_length=2000)
+    """Why the next review was brought forward."""
+    # The victim's choices (services/router/choices).
+    paused: bool = False
+    """The victim asked that nobody contact them for now; handovers stay as they are."""
+    paused_until: dt.date | None = Field(default=None, sa_type=Date)
+    """The last day of the pause (the day in England); None: until the victim resumes it."""
+    pause_reason: str | None = Field(default=None, max_length=2000)
+    paused_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    paused_by: str | None = Field(default=None, max_length=100)
+    """Who recorded the pause, on the victim's word."""
+
+
+# What GET /reviews/due asks of open referrals: a review scheduled by date, or a first review
+# by risk level and day received.
+Index(
+    "ix_referrals_review_due", col(Referral.status), col(Referral.next_review_on), col(Referral.id)
+)
+Index(
+    "ix_referrals_first_review",
+    col(Referral.status),
+    col(Referral.risk_level),
+    col(Referral.received_on),
+    col(Referral.id),
+)
 
 
 class Assessment(SQLModel, table=True):

@@ -20,6 +20,8 @@ from sqlmodel import Session, col, select
 
 from ..handovers.models import Handover
 from ..referrals.models import Referral
+from ..reviews.models import Review
+from ..reviews.repository import due_condition
 
 BATCH = 500
 """Under SQLite's oldest limit of 999 bound values, for the ids of a batch in one ``IN``."""
@@ -167,3 +169,35 @@ def first_times(
         .group_by(col(Handover.referral_id))
     )
     return {str(r): (requested, contacted) for r, requested, contacted in session.exec(query)}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCount:
+    outcome: str
+    risk_level: str
+    late: bool
+    count: int
+
+
+def reviews_done(*, session: Session, start: dt.date, end: dt.date) -> list[ReviewCount]:
+    """Reviews done from ``start`` to ``end`` (the day done, inclusive), counted by outcome,
+    risk level and lateness (the index on ``done_on`` finds them)."""
+    query = (
+        columns(col(Review.outcome), col(Review.risk_level), col(Review.late), func.count())
+        .where(col(Review.done_on).between(start, end))
+        .group_by(col(Review.outcome), col(Review.risk_level), col(Review.late))
+    )
+    return [ReviewCount(o, r, bool(late), int(n)) for o, r, late, n in _all(session, query)]
+
+
+def reviews_due_by_risk(
+    *, session: Session, on_or_before: dt.date, first_cutoffs: dict[str, dt.date]
+) -> dict[str, int]:
+    """Open referrals whose review is due on or before ``on_or_before``, by risk level
+    (``reviews.repository.due_condition``)."""
+    query = (
+        select(col(Referral.risk_level), func.count())
+        .where(due_condition(on_or_before=on_or_before, first_cutoffs=first_cutoffs))
+        .group_by(col(Referral.risk_level))
+    )
+    return {str(level): int(n) for level, n in session.exec(query)}

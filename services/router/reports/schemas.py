@@ -151,6 +151,34 @@ class Equity(BaseModel):
     by_sex: list[GroupFigures]
 
 
+class ReviewTimeliness(BaseModel):
+    on_time: int = Field(description="Done on or before the day the review was due.")
+    late: int = Field(description="Done after it.")
+
+
+class ReviewsDone(ReviewTimeliness):
+    """Scheduled reviews done in the period (by the day done), of any referral."""
+
+    by_outcome: dict[str, int] = Field(description="no_change, reassessed.")
+    by_risk_level: dict[str, ReviewTimeliness] = Field(
+        description="By the risk level once reviewed."
+    )
+
+
+class ReviewsOverdue(BaseModel):
+    """Open referrals whose review is overdue now: missed reviews not yet made up."""
+
+    referrals: int = Field(description="Open referrals whose review was due before `as_of`.")
+    by_risk_level: dict[str, int] = Field(description="By the current risk level.")
+
+
+class ReviewFigures(BaseModel):
+    """Scheduled reviews: every 14 days at high risk, 21 at medium, 28 at standard."""
+
+    done: ReviewsDone
+    overdue: ReviewsOverdue
+
+
 class SummaryReport(BaseModel):
     """The commissioning report: aggregate counts only, no identifiers of any case."""
 
@@ -161,6 +189,10 @@ class SummaryReport(BaseModel):
     unmet: Unmet
     outcomes: dict[str, OutcomeCounts] = Field(
         description="Cope-and-recover outcomes by need, from completed handovers."
+    )
+    reviews: ReviewFigures = Field(
+        description="Reviews done in the period, on time or late, and reviews overdue now "
+        "(of any referral: not only those received in the period)."
     )
     equity: Equity
     notes: list[str] = Field(description="How the figures were made, in plain words.")

@@ -17,6 +17,9 @@ Definitions (also written into every report's ``notes``):
 - **Times** are hours from the handover's request (and from the referral's arrival) to its
   acceptance and to first contact; p50 and p90 by the nearest-rank method (as ``bench/``).
 - **Equity**: see ``EQUITY_RULE``.
+- **Reviews** (an exception to the period rule): scheduled reviews *done* from ``from`` to
+  ``to``, of any referral, on time (on or before the day due) or late; and open referrals whose
+  review is overdue now (due before ``as_of``): missed reviews not yet made up.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import io
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -40,8 +43,9 @@ from services.common.auth.schemas import Principal
 from services.common.db import before_writing, utcnow
 from services.common.errors import UnprocessableContentError
 
+from ..reviews.service import REVIEW_DAYS, first_cutoffs
 from . import repository
-from .repository import HandoverRow, ReferralRow
+from .repository import HandoverRow, ReferralRow, ReviewCount
 from .schemas import (
     AreaUnmet,
     DeadlineCounts,
@@ -55,6 +59,10 @@ from .schemas import (
     Rate,
     ReasonCount,
     ReferralCounts,
+    ReviewFigures,
+    ReviewsDone,
+    ReviewsOverdue,
+    ReviewTimeliness,
     SatisfactionFigures,
     ServiceFigures,
     SummaryReport,
@@ -108,6 +116,13 @@ NOTES = (
     "are exact, not rounded or suppressed: the report is for admins, who may read each case; "
     "round or suppress small cells before publishing it. Decline reasons are the providers' "
     "own words. Reading the report is recorded in the audit log.",
+    "Reviews, unlike the rest, are not limited to the referrals received in the period: "
+    "done counts the scheduled reviews done from `from` to `to` (by the day done, in England), "
+    "on time when done on or before the day due, else late, by the risk level once reviewed; "
+    "a reassessment counts as a review. overdue counts the open referrals whose review was due "
+    "before `as_of` (missed and not yet made up), by their current risk level. A review is due "
+    + ", ".join(f"{days} days at {level} risk" for level, days in REVIEW_DAYS.items())
+    + " after the last one (the first after arrival), or sooner when brought forward.",
     "JSON columns are read in batches and aggregated in Python (the same on SQLite and "
     "PostgreSQL); plain columns are counted in SQL. Referrals arriving while the report is "
     "made may show in some tables and not others.",
@@ -314,6 +329,8 @@ def build(
     start: dt.date,
     end: dt.date,
     today: dt.date,
+    reviews_done: Iterable[ReviewCount] = (),
+    reviews_overdue: Mapping[str, int] | None = None,
 ) -> SummaryReport:
     """The report from rows already read (pure: no database), so tests can feed it directly."""
     total = 0
@@ -453,12 +470,38 @@ def build(
             need: OutcomeCounts(**{o.value: counts[o.value] for o in Outcome})
             for need, counts in sorted(outcomes.items())
         },
+        reviews=review_figures(done=reviews_done, overdue=reviews_overdue or {}),
         equity=Equity(
             rule=EquityRule(text=EQUITY_RULE, min_group=MIN_GROUP, z_threshold=Z_THRESHOLD),
             by_age_band=_groups_out(by_band, AGE_BANDS),
             by_sex=_groups_out(by_sex, SEXES),
         ),
         notes=list(NOTES),
+    )
+
+
+def review_figures(*, done: Iterable[ReviewCount], overdue: Mapping[str, int]) -> ReviewFigures:
+    """Reviews done (counted by outcome, risk level and lateness) and overdue by risk level."""
+    levels = [r.value for r in RiskLevel]
+    timely: dict[str, Counter[bool]] = {level: Counter() for level in levels}
+    outcomes: Counter[str] = Counter({"no_change": 0, "reassessed": 0})
+    for row in done:
+        timely.setdefault(row.risk_level, Counter())[row.late] += row.count
+        outcomes[row.outcome] += row.count
+    return ReviewFigures(
+        done=ReviewsDone(
+            on_time=sum(c[False] for c in timely.values()),
+            late=sum(c[True] for c in timely.values()),
+            by_outcome=dict(outcomes),
+            by_risk_level={
+                level: ReviewTimeliness(on_time=c[False], late=c[True])
+                for level, c in timely.items()
+            },
+        ),
+        overdue=ReviewsOverdue(
+            referrals=sum(overdue.values()),
+            by_risk_level=_add_counts(_zeros(levels), dict(overdue)),
+        ),
     )
 
 
@@ -511,6 +554,12 @@ def summary(
             first.update(repository.first_times(session=reading, referral_ids=ids))
         by_source = repository.count_by(session=reading, column="source_kind", start=start, end=end)
         by_risk = repository.count_by(session=reading, column="risk_level", start=start, end=end)
+        reviews_done = repository.reviews_done(session=reading, start=start, end=end)
+        # Overdue: due before today, i.e. on or before yesterday.
+        yesterday = today - dt.timedelta(days=1)
+        reviews_overdue = repository.reviews_due_by_risk(
+            session=reading, on_or_before=yesterday, first_cutoffs=first_cutoffs(yesterday)
+        )
     report = build(
         referrals=referrals,
         handovers=handovers,
@@ -520,6 +569,8 @@ def summary(
         start=start,
         end=end,
         today=today,
+        reviews_done=reviews_done,
+        reviews_overdue=reviews_overdue,
     )
     audit.record(
         session=session,
@@ -621,6 +672,17 @@ def rows(report: SummaryReport) -> Iterator[tuple[str, str, str, str, object]]:
     for need, outcome_counts in report.outcomes.items():
         for outcome, n in outcome_counts.model_dump().items():
             yield ("outcomes", "need", need, outcome, n)
+    v = report.reviews
+    yield ("reviews", "done", "all", "on_time", v.done.on_time)
+    yield ("reviews", "done", "all", "late", v.done.late)
+    for outcome, n in v.done.by_outcome.items():
+        yield ("reviews", "done_outcome", outcome, "reviews", n)
+    for level, t in v.done.by_risk_level.items():
+        yield ("reviews", "done_risk_level", level, "on_time", t.on_time)
+        yield ("reviews", "done_risk_level", level, "late", t.late)
+    yield ("reviews", "overdue", "all", "referrals", v.overdue.referrals)
+    for level, n in v.overdue.by_risk_level.items():
+        yield ("reviews", "overdue_risk_level", level, "referrals", n)
     e = report.equity
     yield ("equity", "rule", "", "text", e.rule.text)
     yield ("equity", "rule", "", "min_group", e.rule.min_group)

@@ -1,0 +1,1 @@
+"""The victim's choices: refusing a service, pausing contact, contact preferences, consent."""
