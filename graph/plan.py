@@ -12,8 +12,12 @@ The rules (DESIGN.md §4), in the order the planner applies them:
 4. Continuity: when the service already meeting a need is still allowed for it, it keeps it;
    otherwise, when services the victim already works with are allowed, only they are.
 5. Cover every need with the cheapest set of services (each service costs the same, amber costs
-   more, each day along the pathway costs a little); ties go to the set whose sorted ids sort
-   first, so the same inputs always give the same plan.
+   more, each day along the pathway costs a little; where the victim gave a language, an
+   interpreter need or access needs, a service that does not meet them costs more:
+   ``LANGUAGE_COST``, ``ACCESS_COST``); ties go to the set whose sorted ids sort first, so the
+   same inputs always give the same plan. (The order candidates are read in does not depend on
+   the victim, so in a very large directory a matching service past ``WALK_LIMIT`` usable ones
+   is not seen; in a county's directory every candidate is read.)
 6. The lead is the chosen service meeting the highest-ranked need (case-owning needs first; a
    high-risk victim's advocacy specialist before all), then the most severe.
 7. The handover tree follows declared pathways from where the victim is (the entry node, or the
@@ -45,6 +49,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from .access import AccessMatch, LanguageFit, access_match
 from .build import PathSearch, PathwayGraph, Ranked, Reach, static_status_rank
 from .eligibility import CHECK_BITS, Context, Verdict, check, context, needs_to_meet
 from .model import (
@@ -60,6 +65,7 @@ from .model import (
 from .vocabulary import (
     ENTRY_POLICE,
     ENTRY_SELF,
+    LANGUAGE_NAMES,
     OPEN_STATUSES,
     CapacityStatus,
     Check,
@@ -69,6 +75,7 @@ from .vocabulary import (
     RiskLevel,
     Severity,
     SourceKind,
+    primary_language,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -79,6 +86,13 @@ SERVICE_COST = 1000
 AMBER_COST = 400
 DAY_COST = 100
 TARGETING_BONUS = 10
+LANGUAGE_COST = (0, 100, 300, 800)
+"""What the victim's language costs at a service, by ``LanguageFit.rank``: spoken there (or not
+asked) 0; an interpreter to book a day's worth; not declared (ask) more; declared and not
+offered, nearly as much as another service. A preference, never an exclusion: the service may
+still be the only one that can help."""
+ACCESS_COST = 200
+"""Each of the victim's access needs a service does not declare (to arrange or confirm)."""
 """Up to this much off per dimension (age, incident kinds, victim roles, sexes) in which a
 service is aimed at fewer people: the service made for this victim wins a tie (e.g. the older
 victims' service over the general one for a 72-year-old). Always less than half a day."""
@@ -184,6 +198,12 @@ class _Planner:
         self.active = sorted(sid for sid, h in self.open.items() if h.status in ACTIVE_STATUSES)
         self.high_risk = self.ctx.risk_level is RiskLevel.HIGH
         self.area = victim.area
+        self.asks_access = bool(
+            victim.language is not None or victim.interpreter or victim.access_needs
+        )
+        """The victim gave a language, an interpreter need or access needs: the plan prefers
+        services that meet them (``access_cost``); otherwise they play no part at all."""
+        self._access: dict[str, AccessMatch] = {}
         # Where the victim can be handed over from, in order of precedence on a tie: the
         # current lead, the other providers the victim is with, then the entry node.
         self.sources: list[str] = []
@@ -464,6 +484,21 @@ class _Planner:
 
         return key
 
+    def access(self, sid: str) -> AccessMatch:
+        cached = self._access.get(sid)
+        if cached is None:
+            cached = self._access[sid] = access_match(
+                self.graph.services[sid], self.ctx.referral.victim
+            )
+        return cached
+
+    def access_cost(self, sid: str) -> int:
+        """How far the service is from the victim's language and access needs (0: no needs)."""
+        if not self.asks_access:
+            return 0
+        m = self.access(sid)
+        return LANGUAGE_COST[m.language.rank] + ACCESS_COST * len(m.to_arrange)
+
     def cost(self, sid: str, reach: Reach) -> int:
         status, _ = self.capacity(sid)
         return (
@@ -471,6 +506,7 @@ class _Planner:
             + (AMBER_COST if status is CapacityStatus.AMBER else 0)
             + round(reach.days * DAY_COST)
             - round(TARGETING_BONUS * self.graph.targeting(sid))
+            + self.access_cost(sid)
         )
 
     def assign(
@@ -601,6 +637,14 @@ class _Planner:
             passed |= {Check.CAPACITY, Check.PATHWAY}
             if self.ctx.referral.victim.refused_services:
                 passed.add(Check.REFUSED)
+            if self.asks_access and self.consent:
+                # Never on a signpost: the explanation would tell the provider about the victim.
+                m = self.access(sid)
+                if m.language in (LanguageFit.SPOKEN, LanguageFit.INTERPRETER):
+                    passed.add(Check.LANGUAGE)
+                if self.ctx.referral.victim.access_needs and not m.to_arrange:
+                    passed.add(Check.ACCESS)
+                confirm |= set(m.confirm)
             status, stale = self.capacity(sid)
             path = _tree_path(sid, parents)
             alternatives = sorted({s for n in needs for s in allowed[n] if s not in assigned})
@@ -684,7 +728,28 @@ class _Planner:
             )
         if service.id in self.open:
             parts.append("The victim already works with this service.")
+        if self.asks_access and self.consent:
+            parts.extend(_access_words(self.access(service.id), self.ctx.referral.victim.language))
         return " ".join(parts)
+
+
+def _access_words(m: AccessMatch, language: str | None) -> list[str]:
+    """The explanation's words on language and access (only for a victim who gave needs)."""
+    named = LANGUAGE_NAMES.get(primary_language(language), language) if language else None
+    theirs = named or "the victim's language"
+    words = []
+    if m.language is LanguageFit.SPOKEN:
+        words.append(f"Works in {theirs}.")
+    elif m.interpreter:
+        words.append(f"Book an interpreter ({named})." if named else "Book an interpreter.")
+    elif m.language is LanguageFit.UNKNOWN:
+        words.append(f"Ask whether it can work in {theirs}.")
+    elif m.language is LanguageFit.UNMET:
+        words.append(f"It does not work in {theirs}: arrange an interpreter.")
+    if m.to_arrange:
+        needs = ", ".join(a.value.replace("_", " ") for a in sorted(m.to_arrange))
+        words.append(f"Confirm it can offer: {needs}.")
+    return words
 
 
 _CAPACITY = CHECK_BITS[Check.CAPACITY]
