@@ -15,12 +15,15 @@ response is sent), rolling back on any error. Code below it at most flushes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import json
 import logging
+import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,6 +31,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import Depends, Request
 from sqlalchemy import (
+    JSON,
     DateTime,
     Engine,
     MetaData,
@@ -35,11 +39,11 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
-    insert,
     inspect,
     text,
 )
 from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
@@ -132,13 +136,20 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     except OSError as exc:  # /readyz reports the database as unreachable
         log.warning("cannot create the folder of %s: %s", database, exc)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url,
+        connect_args={
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            "factory": _QueuedWriterConnection,
+        },
     )
+    write_lock = _write_lock(database)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the driver (see the module docstring), then set the pragmas.
         dbapi_connection.isolation_level = None
+        dbapi_connection.write_lock = write_lock
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -150,15 +161,101 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        queued = dbapi_connection if isinstance(dbapi_connection, _QueuedWriterConnection) else None
+        if queued is not None:
+            queued.queue_for_write()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued is not None:
+                queued.done_writing()
+            raise
 
     return engine
 
 
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def _write_lock(database: str) -> threading.Lock:
+    """One lock per SQLite file in this process, whichever engine opened it."""
+    key = str(Path(database).resolve())
+    with _write_locks_guard:
+        return _write_locks.setdefault(key, threading.Lock())
+
+
+class _QueuedWriterConnection(sqlite3.Connection):
+    """A SQLite connection whose write transactions queue on an in-process lock.
+
+    SQLite has one writer at a time. A ``BEGIN IMMEDIATE`` that finds the database locked
+    sleeps in SQLite's busy handler, polling with sleeps of up to 100 ms, so under load a
+    writer often sleeps on long after the lock came free: that was most of the tail latency.
+    Writers of the same process instead wait on this lock (taken before ``BEGIN IMMEDIATE``,
+    let go once the transaction has committed or rolled back), and the next one goes ahead the
+    moment the last one is done. Other processes (the worker, a second server) still meet at
+    SQLite's own lock and busy timeout, which stays the fallback: a writer that waited the whole
+    busy timeout here goes on to ``BEGIN IMMEDIATE`` without the lock and lets SQLite decide.
+    """
+
+    write_lock: threading.Lock | None = None
+    _holding = False
+
+    def queue_for_write(self) -> None:
+        lock = self.write_lock
+        if lock is not None and not self._holding:
+            self._holding = lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    def done_writing(self) -> None:
+        if self._holding:
+            self._holding = False
+            assert self.write_lock is not None
+            self.write_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.done_writing()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.done_writing()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.done_writing()
+
+
 def writer(engine: Engine) -> Engine:
-    """The same engine, marked as one whose transactions may write."""
-    return engine.execution_options(**{WRITE_OPTION: True})
+    """The same engine, marked as one whose transactions may write (made once per engine)."""
+    return _with_write_option(engine, write=True)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine, marked as one whose transactions only read (made once per engine)."""
+    return _with_write_option(engine, write=False)
+
+
+def _with_write_option(engine: Engine, *, write: bool) -> Engine:
+    # Kept on the engine itself (``execution_options`` makes a new engine object each call,
+    # and these are asked for on every request); a cycle the garbage collector can free.
+    if engine.get_execution_options().get(WRITE_OPTION, False) == write:
+        return engine
+    name = "_pathways_writer" if write else "_pathways_reader"
+    made = engine.__dict__.get(name)
+    if not isinstance(made, Engine):
+        made = engine.execution_options(**{WRITE_OPTION: write})
+        setattr(engine, name, made)
+    return made
 
 
 def ping(engine: Engine) -> None:
@@ -209,42 +306,60 @@ async def database_slot(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def get_session(
+async def get_session(
     request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """One session per request: commit when the endpoint returns, roll back on any error."""
-    yield from _session(request, write=request.method not in SAFE_METHODS)
+    async for session in _session(request, write=request.method not in SAFE_METHODS):
+        yield session
 
 
-def get_writing_session(
+async def get_writing_session(
     request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """The same, for a read that writes too (an audited read of personal data): on SQLite it
     takes the write lock up front rather than failing to upgrade a read lock later."""
-    yield from _session(request, write=True)
+    async for session in _session(request, write=True):
+        yield session
 
 
-def _session(request: Request, *, write: bool) -> Iterator[Session]:
+async def _session(request: Request, *, write: bool) -> AsyncIterator[Session]:
+    """The session is made in the event loop (that does no I/O: it connects on first use, in
+    the endpoint's thread) and finished in one worker thread, so a request pays one thread
+    hand-off for it rather than two. The finish is shielded: a client that goes away does not
+    leave a transaction open."""
     engine = request_engine(request)
     bind = writer(engine) if write else engine
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-        except BaseException:
+    session = Session(bind, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_close, session, False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_close, session, True)
+
+
+def _close(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
             session.rollback()
-            raise
-        session.commit()
+    finally:
+        session.close()
 
 
 def insert_new(session: Session) -> None:
-    """Write every object added to ``session`` since it last flushed, with one executemany
-    ``INSERT`` per table, parents before children, and take them out of the session.
+    """Write every object added to ``session`` since it last flushed, with one ``INSERT`` per
+    table (``insert_rows``), parents before children, and take them out of the session.
 
-    For a request that only adds rows (a new referral: a dozen rows in six tables) this is the
-    unit of work's flush without its bookkeeping, which costs more than the statements. Rows
-    go in as the flush would write them: in the order they were added, a server-made primary
-    key left to the database. The objects are detached afterwards: their rows are in the
-    transaction, and nothing reads them back (ids made by the database stay unknown to them).
+    For a request that only adds rows this is the unit of work's flush without its
+    bookkeeping, which costs more than the statements. Rows go in as the flush would write
+    them: in the order they were added, a server-made primary key left to the database. The
+    objects are detached afterwards: their rows are in the transaction, and nothing reads them
+    back (ids made by the database stay unknown to them).
     """
     states = sorted((inspect(obj) for obj in session.new), key=lambda s: s.insert_order)
     if not states:
@@ -254,31 +369,195 @@ def insert_new(session: Session) -> None:
         table = state.mapper.local_table
         assert isinstance(table, Table)
         values = state.dict
-        row = {}
-        for key, made_by_database in _columns(table):
-            value = values.get(key)
-            if value is None and made_by_database:
-                continue
-            row[key] = value
-        rows.setdefault(table, []).append(row)
-    connection = session.connection()
-    many_values = connection.dialect.name == "postgresql"
-    for table in sorted(rows, key=_rank):
-        batch = rows[table]
-        if many_values and len(batch) > 1:
-            # One multi-row INSERT (SQLAlchemy's "insertmanyvalues", used for RETURNING): on
-            # psycopg it costs less than an executemany, which pipelines a statement per row.
-            connection.execute(insert(table).returning(*table.primary_key.columns), batch).all()
-        else:
-            connection.execute(insert(table), batch)
+        rows.setdefault(table, []).append({key: values.get(key) for key in _insertable(table)})
+    insert_rows(session, rows)
     for state in states:
         session.expunge(state.obj())
 
 
+def insert_rows(session: Session, rows: Mapping[Table, Sequence[Mapping[str, Any]]]) -> None:
+    """Insert plain rows (column key → Python value) in ``session``'s transaction, parents
+    before children, stored exactly as the ORM (or a Core ``insert``) would store them.
+
+    This is the ORM's insert without building an object, a state and a compiled statement per
+    row, which cost more than the statement itself. A column a row leaves out gets its column's
+    scalar default, or NULL; an integer primary key left out is made by the database. Errors
+    are SQLAlchemy's (the statements run through ``Connection.exec_driver_sql``).
+
+    - SQLite: one multi-row ``INSERT … VALUES (…), (…)`` per table, rendered once per table,
+      row count and dialect, each value through its column type's own bind processor.
+    - PostgreSQL: every table in one statement, one round trip: each table's rows travel as one
+      JSON array (``json_populate_record`` turns each element into a row of the table's type),
+      and each table's ``INSERT`` is a data-modifying CTE of the one statement. Foreign keys are
+      checked at the end of the statement, when every row is in.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    tables = sorted((t for t in rows if rows[t]), key=_rank)
+    if dialect.name == "postgresql":
+        shape = tuple((t, _row_columns(t, rows[t][0])) for t in tables)
+        documents = tuple(_json_rows(t, columns, rows[t]) for t, columns in shape)
+        connection.exec_driver_sql(_postgres_insert_sql(shape, dialect), documents)
+        return
+    for table in tables:
+        batch = rows[table]
+        for first in range(0, len(batch), _ROWS_PER_STATEMENT):
+            chunk = batch[first : first + _ROWS_PER_STATEMENT]
+            columns = _row_columns(table, chunk[0])
+            sql = _insert_sql(table, columns, len(chunk), dialect)
+            parameters: list[Any] = []
+            for row in chunk:
+                for key, process, default in _binders(table, columns, dialect):
+                    value = row.get(key, default)
+                    parameters.append(value if process is None else process(value))
+            driver_execute(connection, sql, tuple(parameters))
+
+
+def driver_execute(
+    connection: Connection, sql: str, parameters: tuple[Any, ...], *, begin: bool = True
+) -> Any:
+    """Run ``sql`` on ``connection``'s driver cursor and return the cursor: on SQLite (an
+    in-process call) SQLAlchemy's execution context around it costs more than the statement.
+    Elsewhere ``exec_driver_sql``, whose disconnect handling a network database needs. A
+    driver error comes out as SQLAlchemy's (``OperationalError``…), as from any statement.
+
+    ``begin=False``, for a single read on SQLite outside any transaction: the statement runs
+    in SQLite's autocommit mode (one statement sees one snapshot), without a BEGIN."""
+    if connection.dialect.name != "sqlite":
+        return connection.exec_driver_sql(sql, parameters)
+    if begin and not connection.in_transaction():
+        connection.begin()  # as exec_driver_sql would (autobegin: BEGIN [IMMEDIATE])
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+    except Exception as exc:
+        dbapi = connection.dialect.loaded_dbapi
+        if isinstance(exc, dbapi.Error):
+            raise DBAPIError.instance(
+                sql, parameters, exc, dbapi.Error, dialect=connection.dialect
+            ) from exc
+        raise
+    return cursor
+
+
+def _json_rows(table: Table, columns: tuple[str, ...], batch: Sequence[Mapping[str, Any]]) -> str:
+    defaults = _defaults(table)
+    names = _names(table)
+    # json.dumps's own separators: json_populate_record keeps each JSON column's text as it
+    # stands in the document, so it is stored as the JSON type's json.dumps would write it.
+    return json.dumps(
+        [{names[k]: row.get(k, defaults[k]) for k in columns} for row in batch],
+        default=_json_value,
+    )
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # as UtcDateTime refuses it
+            raise ValueError("refusing to store a naive datetime: give it a timezone")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 @functools.cache
-def _columns(table: Table) -> tuple[tuple[str, bool], ...]:
-    """``(key, primary key)`` of each column: a primary key left out is made by the database."""
-    return tuple((column.key, column.primary_key) for column in table.columns)
+def _defaults(table: Table) -> dict[str, Any]:
+    out = {}
+    for column in table.columns:
+        default = column.default
+        scalar = getattr(default, "is_scalar", False)
+        out[column.key] = getattr(default, "arg", None) if scalar else None
+    return out
+
+
+@functools.cache
+def _names(table: Table) -> dict[str, str]:
+    return {c.key: c.name for c in table.columns}
+
+
+@functools.cache
+def _postgres_insert_sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer
+    statements = []
+    for table, columns in shape:
+        name = quote.format_table(table)
+        targets = ", ".join(quote.format_column(table.c[k]) for k in columns)
+        # A JSON column gets JSON null for None, as the ORM stores it (none_as_null is off);
+        # json_populate_record would make that SQL NULL.
+        values = ", ".join(
+            f"COALESCE(r.{quote.format_column(table.c[k])}, 'null'::json)"
+            if isinstance(table.c[k].type, JSON)
+            else f"r.{quote.format_column(table.c[k])}"
+            for k in columns
+        )
+        statements.append(
+            f"INSERT INTO {name} ({targets}) SELECT {values} "
+            "FROM json_array_elements(CAST(%s AS json)) WITH ORDINALITY AS e(value, n), "
+            f"LATERAL json_populate_record(NULL::{name}, e.value) AS r ORDER BY e.n"
+        )
+    *first, last = statements
+    if not first:
+        return last
+    ctes = ", ".join(f"i{i} AS ({sql})" for i, sql in enumerate(first))
+    return f"WITH {ctes} {last}"
+
+
+_ROWS_PER_STATEMENT = 200
+"""Well under SQLite's 32,766 bound parameters for the widest table."""
+
+
+@functools.cache
+def _insertable(table: Table) -> tuple[str, ...]:
+    return tuple(c.key for c in table.columns)
+
+
+def _row_columns(table: Table, row: Mapping[str, Any]) -> tuple[str, ...]:
+    """The columns to write: every column, less an auto-made integer primary key the row does
+    not give (or gives as None)."""
+    auto = _auto_key(table)
+    if auto is not None and row.get(auto) is None:
+        return _insertable_less(table, auto)
+    return _insertable(table)
+
+
+@functools.cache
+def _auto_key(table: Table) -> str | None:
+    keys = list(table.primary_key.columns)
+    if len(keys) == 1 and keys[0].autoincrement in ("auto", True):
+        python_type = None
+        with contextlib.suppress(NotImplementedError):
+            python_type = keys[0].type.python_type
+        if python_type is int:
+            return keys[0].key
+    return None
+
+
+@functools.cache
+def _insertable_less(table: Table, left_out: str) -> tuple[str, ...]:
+    return tuple(k for k in _insertable(table) if k != left_out)
+
+
+@functools.cache
+def _binders(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]:
+    """Per column: its key, its type's bind processor on ``dialect``, and its scalar default."""
+    defaults = _defaults(table)
+    return tuple(
+        (key, table.c[key].type._cached_bind_processor(dialect), defaults[key]) for key in columns
+    )
+
+
+@functools.cache
+def _insert_sql(table: Table, columns: tuple[str, ...], count: int, dialect: Dialect) -> str:
+    quote = dialect.identifier_preparer
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    one = "(" + ", ".join([marker] * len(columns)) + ")"
+    names = ", ".join(quote.format_column(table.c[k]) for k in columns)
+    return f"INSERT INTO {quote.format_table(table)} ({names}) VALUES " + ", ".join([one] * count)
 
 
 def _rank(table: Table) -> int:
@@ -314,6 +593,25 @@ def before_writing(session: Session) -> Iterator[Session]:
         return
     with Session(bind.execution_options(**{WRITE_OPTION: False})) as reading:
         yield reading
+
+
+@contextmanager
+def reading_connection(session: Session) -> Iterator[Connection]:
+    """``before_writing`` for a single read, as a connection rather than a session: on SQLite,
+    while ``session`` may write but has not begun, a short read transaction on a connection of
+    its own (so the read does not take the write lock for the whole request); elsewhere
+    ``session``'s own connection, in its transaction."""
+    bind = session.get_bind()
+    if (
+        isinstance(bind, Engine)
+        and bind.dialect.name == "sqlite"
+        and not session.in_transaction()
+        and bind.get_execution_options().get(WRITE_OPTION, False)
+    ):
+        with reader(bind).connect() as connection:
+            yield connection
+        return
+    yield session.connection()
 
 
 # scope="function": the commit runs when the endpoint returns, before the response is sent, so

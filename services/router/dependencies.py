@@ -14,11 +14,12 @@ from .settings import RouterSettings
 from .snapshot.service import DirectoryView
 
 
-def router_settings(request: Request) -> RouterSettings:
+# async: reading the request state is not worth a trip to a worker thread.
+async def router_settings(request: Request) -> RouterSettings:
     return state_item(request, "settings", RouterSettings)
 
 
-def directory_view(request: Request) -> DirectoryView:
+async def directory_view(request: Request) -> DirectoryView:
     return state_item(request, "directory", DirectoryView)
 
 

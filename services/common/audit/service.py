@@ -62,6 +62,31 @@ def record(
     )
 
 
+def new_row(
+    *,
+    by: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    after: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """One new event (a creation or a read: nothing to compare) as a plain ``audit_log`` row,
+    for a caller that writes its rows with ``db.insert_rows`` rather than through the session.
+    The same row ``record`` would add."""
+    return {
+        "occurred_at": utcnow(),
+        "actor_name": by.name,
+        "actor_role": by.role.value,
+        "actor_key_id": by.key_id,
+        "actor_provider_id": by.provider_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": None,
+        "after": dict(after) if after is not None else None,
+    }
+
+
 def to_public(event: AuditEvent) -> AuditEventPublic:
     assert event.id is not None
     return AuditEventPublic(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..db import SessionDep, before_writing
+from ..db import SessionDep, reading_connection
 from ..errors import ForbiddenError, UnauthorizedError
 from . import service
 from .schemas import Principal, Role
@@ -26,8 +26,8 @@ def current_principal(
 ) -> Principal:
     if credentials is None:
         raise UnauthorizedError("An API key is required: send Authorization: Bearer <key>")
-    with before_writing(session) as reading:
-        principal = service.authenticate(session=reading, key=credentials.credentials)
+    with reading_connection(session) as connection:
+        principal = service.check_key(connection=connection, key=credentials.credentials)
     if principal is None:
         raise UnauthorizedError("The API key is not valid (wrong, or revoked)", invalid_token=True)
     return principal
@@ -36,12 +36,13 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency that lets through only principals with one of ``roles``."""
     allowed = frozenset(roles)
     names = " or ".join(sorted(r.value for r in allowed))
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    # async: a check that does no I/O is not worth a trip to a worker thread.
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise ForbiddenError(
                 f"This needs a key with the role {names}; yours is {principal.role}"

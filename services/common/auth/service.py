@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from .. import audit
@@ -115,10 +116,16 @@ def revoke_provider_keys(*, session: Session, provider_id: str, by: Principal) -
 
 def authenticate(*, session: Session, key: str) -> Principal | None:
     """The principal of an active key, or None for a wrong, malformed or revoked one."""
+    return check_key(connection=session.connection(), key=key)
+
+
+def check_key(*, connection: Connection, key: str) -> Principal | None:
+    """``authenticate`` on a connection: every request's key, looked up afresh (a revoked key
+    stops at once)."""
     if len(key) > MAX_KEY_LENGTH or not _KEY_SHAPE.match(key):
         return None
     digest = hash_key(key)
-    row = repository.active_credentials(session=session, key_hash=digest)
+    row = repository.active_credentials(connection=connection, key_hash=digest)
     if row is None:
         return None
     key_id, name, role_name, provider_id, key_hash = row

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from sqlalchemy import JSON, Table, Text, and_, bindparam, cast, func, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Table, func, update
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
+
+from services.common.db import driver_execute
 
 from ..handovers.models import Handover
 from .models import Assessment, IdempotencyKey, Referral, TimelineEvent
@@ -72,39 +74,44 @@ def idempotency(*, session: Session, principal: str, key: str) -> IdempotencyKey
 
 _KEYS: Table = IdempotencyKey.__table__  # type: ignore[attr-defined]
 
-# Built once: these run on every POST with a key, and building a statement (and its cache key)
-# costs more than running it.
-_CLAIM = {
-    name: dialect.insert(_KEYS)
-    .values(
-        principal=bindparam("principal"),
-        key=bindparam("key"),
-        request_hash=bindparam("request_hash"),
-        status="in_progress",
-        claimed_at=bindparam("claimed_at"),
+
+@functools.cache
+def _claim_sql(dialect: Dialect) -> str:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING key`` as driver SQL, rendered once: these run
+    on every POST with a key, and compiling a statement costs more than running it."""
+    quote, marker = dialect.identifier_preparer, _marker(dialect)
+    c = _KEYS.c
+    names = ", ".join(
+        quote.format_column(col)
+        for col in (c.principal, c.key, c.request_hash, c.status, c.claimed_at)
     )
-    .on_conflict_do_nothing()
-    .returning(_KEYS.c.key)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
-_WHERE_KEY = and_(_KEYS.c.principal == bindparam("b_principal"), _KEYS.c.key == bindparam("b_key"))
-_FINISH = {
-    # The answer arrives as JSON text, bound as it is: decoding it only for the column type to
-    # encode it again would be the costliest part of the statement. PostgreSQL wants the cast
-    # to json; SQLite stores JSON as text (a cast there would mean its NUMERIC affinity).
-    name: update(_KEYS)
-    .where(_WHERE_KEY)
-    .values(
-        status="done",
-        referral_id=bindparam("referral_id"),
-        response_status=bindparam("response_status"),
-        response=response,
+    return (
+        f"INSERT INTO {quote.format_table(_KEYS)} ({names}) "
+        f"VALUES ({marker}, {marker}, {marker}, 'in_progress', {marker}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote.format_column(c.key)}"
     )
-    for name, response in (
-        ("postgresql", cast(bindparam("response", type_=Text), JSON)),
-        ("sqlite", bindparam("response", type_=Text)),
+
+
+@functools.cache
+def _finish_sql(dialect: Dialect) -> str:
+    """The answer arrives as JSON text, bound as it is: decoding it only for the column type to
+    encode it again would be the costliest part of the statement. PostgreSQL wants the cast to
+    json; SQLite stores JSON as text (a cast there would mean its NUMERIC affinity)."""
+    quote, marker = dialect.identifier_preparer, _marker(dialect)
+    c = _KEYS.c
+    response = f"CAST({marker} AS json)" if dialect.name == "postgresql" else marker
+    return (
+        f"UPDATE {quote.format_table(_KEYS)} SET {quote.format_column(c.status)} = 'done', "
+        f"{quote.format_column(c.referral_id)} = {marker}, "
+        f"{quote.format_column(c.response_status)} = {marker}, "
+        f"{quote.format_column(c.response)} = {response} "
+        f"WHERE {quote.format_column(c.principal)} = {marker} "
+        f"AND {quote.format_column(c.key)} = {marker}"
     )
-}
+
+
+def _marker(dialect: Dialect) -> str:
+    return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
 def insert_claim(
@@ -112,11 +119,13 @@ def insert_claim(
 ) -> bool:
     """Claim ``key`` for a request now running: True if this request made the claim, False if
     the key was there already (``INSERT … ON CONFLICT DO NOTHING``: one statement, no error to
-    recover from). Core, not the ORM: the claim is one row, written and never read back."""
+    recover from). Driver SQL, not the ORM: the claim is one row, written and never read back."""
     connection = session.connection()
-    statement = _CLAIM[connection.dialect.name]
-    parameters = {"principal": principal, "key": key, "request_hash": request_hash}
-    return connection.execute(statement, {**parameters, "claimed_at": now}).first() is not None
+    dialect = connection.dialect
+    claimed_at = _KEYS.c.claimed_at.type._cached_bind_processor(dialect)
+    at = claimed_at(now) if claimed_at is not None else now
+    cursor = driver_execute(connection, _claim_sql(dialect), (principal, key, request_hash, at))
+    return cursor.fetchone() is not None
 
 
 def finish_claim(
@@ -131,15 +140,10 @@ def finish_claim(
     """Store the finished request's answer (``response_json``: a JSON object, as text) on its
     claim, for retries to replay."""
     connection = session.connection()
-    connection.execute(
-        _FINISH[connection.dialect.name],
-        {
-            "b_principal": principal,
-            "b_key": key,
-            "referral_id": referral_id,
-            "response_status": status,
-            "response": response_json,
-        },
+    driver_execute(
+        connection,
+        _finish_sql(connection.dialect),
+        (referral_id, status, response_json, principal, key),
     )
 
 

@@ -8,14 +8,17 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from graph import (
     InputError,
+    PathwayGraph,
+    Plan,
     RiskAssessment,
     assess_risk,
     make_plan,
@@ -23,11 +26,13 @@ from graph import (
     referral_from_dict,
     victims_code_deadlines,
 )
-from graph.codec import risk_to_dict
+from graph.codec import explanation_to_dict, implied_to_dict, risk_to_dict, unmet_to_dict
 from graph.plan import local_date
+from graph.vocabulary import ENTRY_NODES, HandoverStatus
 from services.common.audit import service as audit
+from services.common.audit.models import AuditEvent
 from services.common.auth.schemas import Principal, Role
-from services.common.db import insert_new, utcnow
+from services.common.db import insert_rows, utcnow
 from services.common.errors import FieldError, UnprocessableContentError
 from services.common.pagination import Page, decode_cursor, page_of
 
@@ -38,13 +43,25 @@ from ..errors import (
     ReferralClosedError,
     ReferralNotFoundError,
 )
-from ..flows import Case, current_case, graph_referral, is_open
+from ..flows import (
+    ACTIVE,
+    OPEN,
+    Case,
+    _sender_name,
+    current_case,
+    graph_referral,
+    is_open,
+    webhook_data,
+)
 from ..handovers.models import Handover
 from ..handovers.service import shared_with_provider
 from ..handovers.service import to_public as handover_public
+from ..outbox.models import OutboxEvent
+from ..outbox.service import PENDING, new_webhook_id
+from ..reviews import service as reviews
 from ..snapshot.service import DirectoryUse, DirectoryView
 from . import repository
-from .models import Assessment, IdempotencyKey, Referral
+from .models import Assessment, IdempotencyKey, Referral, TimelineEvent
 from .schemas import (
     AssessmentIn,
     Deadlines,
@@ -97,15 +114,18 @@ def _visible(*, referral: Referral | None, by: Principal) -> Referral:
 
 def to_public(
     *,
-    session: Session,
+    session: Session | None,
     referral: Referral,
     handovers: list[Handover] | None = None,
     assessment: dict[str, Any] | None = None,
     directory: DirectoryUse | None = None,
 ) -> ReferralPublic:
+    """``session`` may be None when ``handovers`` and ``assessment`` are both given."""
     if handovers is None:
+        assert session is not None
         handovers = repository.handovers(session=session, referral_id=referral.id)
     if assessment is None:
+        assert session is not None
         assessment = repository.latest_assessment(session=session, referral_id=referral.id).body
     acting = next((h.service_id for h in handovers if h.lead and is_open(h)), None)
     shown = [h for h in handovers if is_open(h) or h.status in ("completed",)]
@@ -319,42 +339,41 @@ def create_once(
     under load, every request holding one while waiting for another. SQLite serialises writers,
     so the claim simply joins the request's transaction; and as the claim is the request's first
     statement there, which takes SQLite's write lock, the referral is validated, planned and
-    staged in the session first, so the lock is held only while the rows are written. An error
+    staged (as plain rows, outside the session) first, so the lock is held only while the rows
+    are written. An error
     in that work is raised only once the claim is decided, as if the work came after it: a
     retry of a finished request is replayed even if, say, the directory is down now.
     """
     sqlite = engine.dialect.name == "sqlite"
-    staged: ReferralPublic | None = None
+    staged: _Staged | None = None
     failed: Exception | None = None
     if sqlite:
         try:
-            staged = _stage(session=session, body=body, by=by, view=view)
+            staged = _stage(body=body, by=by, view=view)
         except Exception as exc:  # raised below, once the claim says this request goes ahead
             failed = exc
-    with session.no_autoflush:  # nothing staged is written before the claim is decided
-        first = _claim(
-            session=session,
-            principal=by.name,
-            key=key,
-            digest=request_hash(body),
-            now=now,
-            commit=not sqlite,
-        )
+    first = _claim(
+        session=session,
+        principal=by.name,
+        key=key,
+        digest=request_hash(body),
+        now=now,
+        commit=not sqlite,
+    )
     if first is not None:
         assert first.response is not None and first.response_status is not None
         replay = Replay(status=first.response_status, body=first.response)
         referral_id = first.referral_id
-        session.expunge_all()  # whatever was staged is not written
+        # Whatever was staged is not written: its rows were never in the session.
         record_replay(session=session, by=by, referral_id=referral_id)
         return replay
     try:
         if failed is not None:
             raise failed
         if staged is None:
-            created = create(session=session, body=body, by=by, view=view)
-        else:
-            insert_new(session)
-            created = staged
+            staged = _stage(body=body, by=by, view=view)
+        insert_rows(session, staged.rows)
+        created = staged.public
     except BaseException:
         release_claim(session=session, engine=engine, principal=by.name, key=key)
         raise
@@ -441,21 +460,38 @@ def create(
     now: dt.datetime | None = None,
 ) -> ReferralPublic:
     """Validate, plan and store a referral with its first assessment and handovers."""
-    created = _stage(session=session, body=body, by=by, view=view, now=now)
-    insert_new(session)
-    return created
+    staged = _stage(body=body, by=by, view=view, now=now)
+    insert_rows(session, staged.rows)
+    return staged.public
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A new referral, planned: its rows (not written yet) and its response."""
+
+    rows: dict[Table, list[dict[str, Any]]]
+    public: ReferralPublic
+
+
+_TABLES: dict[str, Table] = {
+    str(model.__tablename__): cast(Table, model.__table__)  # type: ignore[union-attr]
+    for model in (Referral, Assessment, TimelineEvent, Handover, OutboxEvent, AuditEvent)
+}
 
 
 def _stage(
     *,
-    session: Session,
     body: ReferralCreate,
     by: Principal,
     view: DirectoryView,
     now: dt.datetime | None = None,
-) -> ReferralPublic:
-    """``create`` up to the writing: every row is added to the session, none is written, and
-    nothing is read from the database (ids are made here, so the response is complete)."""
+) -> _Staged:
+    """``create`` up to the writing: every row as plain data, none written, nothing read from
+    the database (ids are made here, so the response is complete).
+
+    The rows are those ``flows.Case.start`` writes for a first plan, built as plain rows
+    (``_FirstPlan``) rather than ORM objects: a referral is a dozen rows, and objects, their
+    states and the unit of work cost more than planning it."""
     now = now or utcnow()
     today = local_date(now)
     raw = body.model_dump(mode="json", exclude_none=True)
@@ -469,48 +505,49 @@ def _stage(
     reported = referral.incident.reported_on or today
     deadlines = victims_code_deadlines(reported, enhanced=risk.enhanced)
     risk_doc = risk_to_dict(risk)
-    row = Referral(
-        id=str(uuid.uuid4()),
-        referrer=by.name,
-        source_kind=referral.source.value,
-        source_reference=body.source.reference,
-        status="open",
-        risk_level=risk.level.value,
-        enhanced=risk.enhanced,
-        enhanced_reasons=list(risk.enhanced_reasons),
-        marac=risk_doc["marac"],
-        risk_notes=list(risk.notes),
-        refer_by=deadlines.refer_by,
-        first_update_by=deadlines.first_update_by,
-        received_on=today,
-        directory_version=use.version,
-        directory_stale=use.stale,
-        entry=plan.entry,
-        mode=plan.mode.value,
-        victim=raw["victim"],
-        incident=raw["incident"],
-        unmet=[],
-        implied_needs=[],
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(row)
-    session.add(
-        Assessment(
-            referral_id=row.id,
-            seq=1,
-            body=raw["assessment"],
-            risk_level=risk.level.value,
-            by_name=by.name,
-            by_role=by.role.value,
-            created_at=now,
-        )
-    )
-    case = Case(session=session, referral=row, handovers=[], now=now, actor=by.name)
+    row: dict[str, Any] = {
+        **_REFERRAL_DEFAULTS,  # every column, so the row reads like a Referral
+        "id": str(uuid.uuid4()),
+        "referrer": by.name,
+        "source_kind": referral.source.value,
+        "source_reference": body.source.reference,
+        "status": "open",
+        "risk_level": risk.level.value,
+        "enhanced": risk.enhanced,
+        "enhanced_reasons": list(risk.enhanced_reasons),
+        "marac": risk_doc["marac"],
+        "risk_notes": list(risk.notes),
+        "refer_by": deadlines.refer_by,
+        "first_update_by": deadlines.first_update_by,
+        "received_on": today,
+        "directory_version": use.version,
+        "directory_stale": use.stale,
+        "entry": plan.entry,
+        "mode": plan.mode.value,
+        "lead_service_id": None,
+        "victim": raw["victim"],
+        "incident": raw["incident"],
+        "unmet": [],
+        "implied_needs": [],
+        "assessment_count": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    assessment = {
+        "referral_id": row["id"],
+        "seq": 1,
+        "body": raw["assessment"],
+        "risk_level": risk.level.value,
+        "by_name": by.name,
+        "by_role": by.role.value,
+        "created_at": now,
+    }
+    case = _FirstPlan(referral=row, now=now, actor=by.name)
     reference = f" (reference {body.source.reference})" if body.source.reference else ""
     case.note(
         "referral.received",
-        f"Referral received from {SOURCE_WORDS[row.source_kind]}{reference}. " + _risk_words(risk),
+        f"Referral received from {SOURCE_WORDS[row['source_kind']]}{reference}. "
+        + _risk_words(risk),
     )
     case.note(
         "deadlines",
@@ -524,26 +561,207 @@ def _stage(
             "the directory could not be reached.",
         )
     case.start(plan, use.graph)
-    audit.record(
-        session=session,
+    event = audit.new_row(
         by=by,
         action="create",
         entity_type="referral",
-        entity_id=row.id,
-        before=None,
+        entity_id=row["id"],
         after={
-            "source": row.source_kind,
-            "risk_level": row.risk_level,
+            "source": row["source_kind"],
+            "risk_level": row["risk_level"],
             "handovers": [h.service_id for h in case.handovers],
         },
     )
-    return to_public(
-        session=session,
-        referral=row,
-        handovers=case.handovers,
+    public = to_public(
+        session=None,
+        referral=cast(Referral, SimpleNamespace(**row)),
+        handovers=cast(list[Handover], case.handovers),
         assessment=raw["assessment"],
         directory=use,
     )
+    rows = {
+        _TABLES["referrals"]: [row],
+        _TABLES["assessments"]: [assessment],
+        _TABLES["handovers"]: [vars(h) for h in case.handovers],
+        _TABLES["timeline_events"]: case.timeline,
+        _TABLES["outbox_events"]: case.outbox,
+        _TABLES["audit_log"]: [event],
+    }
+    return _Staged(rows={t: r for t, r in rows.items() if r}, public=public)
+
+
+class _FirstPlan:
+    """``flows.Case.start`` for a referral not yet stored: the same rows, in the same order,
+    as plain data (handovers as namespaces with every column of ``handovers``, which the
+    response reads as it reads a ``Handover``). Only a first plan: nothing is open yet, so
+    nothing is released, and only handovers from the entry node are sent at once.
+    ``tests/router/referrals/test_first_plan.py`` holds it to ``Case.start``."""
+
+    def __init__(self, *, referral: dict[str, Any], now: dt.datetime, actor: str) -> None:
+        self.referral = referral
+        self.now = now
+        self.actor = actor
+        self.handovers: list[SimpleNamespace] = []
+        self.timeline: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []
+
+    def note(self, kind: str, text: str, handover: SimpleNamespace | None = None) -> None:
+        self.timeline.append(
+            {
+                "referral_id": self.referral["id"],
+                "handover_id": handover.id if handover is not None else None,
+                "occurred_at": self.now,
+                "kind": kind,
+                "actor": self.actor,
+                "text": text,
+            }
+        )
+
+    def _open(self, service_id: str | None) -> SimpleNamespace | None:
+        if service_id is None:
+            return None
+        for h in self.handovers:
+            if h.service_id == service_id and h.status in OPEN:
+                return h
+        return None
+
+    def start(self, plan: Plan, graph: PathwayGraph) -> None:
+        r = self.referral
+        r["lead_service_id"] = plan.lead
+        r["directory_version"] = plan.directory_version
+        r["entry"] = plan.entry
+        r["mode"] = plan.mode.value
+        r["unmet"] = [unmet_to_dict(u) for u in plan.unmet]
+        r["implied_needs"] = [implied_to_dict(i) for i in plan.implied]
+        for u in plan.unmet:
+            self.note(
+                "need.unmet",
+                f"No service can meet {u.need.value.replace('_', ' ')} now; "
+                "it is recorded as an unmet need for commissioners.",
+            )
+        for planned in plan.handovers:
+            service = graph.services[planned.service_id]
+            h = SimpleNamespace(**_HANDOVER_DEFAULTS)
+            h.id = str(uuid.uuid4())
+            h.referral_id = r["id"]
+            h.seq = len(self.handovers)
+            h.service_id = service.id
+            h.provider_id = service.provider_id
+            h.service_name = service.name
+            h.from_node = planned.from_node
+            h.needs = [n.value for n in planned.needs]
+            h.mode = planned.mode.value
+            h.status = HandoverStatus.PROPOSED.value
+            h.explanation = explanation_to_dict(planned.explanation)
+            h.response_hours = service.response_hours
+            h.created_at = self.now
+            h.updated_at = self.now
+            self.handovers.append(h)
+            needs = ", ".join(n.value.replace("_", " ") for n in planned.needs) or "passing on"
+            sender = _sender_name(planned.from_node, graph, cast(list[Handover], self.handovers))
+            self.note(
+                "handover.planned",
+                f"{service.name} is in the plan ({needs}), to be handed over by {sender}.",
+                h,
+            )
+            h.lead = planned.lead
+        self._settle()
+
+    def _settle(self) -> None:
+        # Case.settle, less the releases: a first plan has none scheduled.
+        moved = True
+        while moved:
+            moved = False
+            holder = next((h for h in self.handovers if h.lead and h.status in OPEN), None)
+            planned = self._open(self.referral["lead_service_id"])
+            if (
+                planned is not None
+                and planned is not holder
+                and (holder is None or planned.status == HandoverStatus.IN_PROGRESS.value)
+            ):
+                if holder is not None:
+                    holder.lead = False
+                planned.lead = True
+                self.note("lead.changed", f"{planned.service_name} now leads the case.", planned)
+                moved = True
+            for h in list(self.handovers):
+                if h.status != HandoverStatus.PROPOSED.value:
+                    continue
+                if h.from_node in ENTRY_NODES:
+                    self._request(h)
+                    moved = True
+                    continue
+                sender = self._open(h.from_node)
+                if sender is not None and sender.status in _ACTIVE:
+                    self._request(h)
+                    moved = True
+                elif sender is None:
+                    h.from_node = self.referral["entry"]
+                    self.note(
+                        "handover.resent",
+                        f"{h.service_name} was to be handed over by a service no longer "
+                        "involved; it is requested directly instead.",
+                        h,
+                    )
+                    self._request(h)
+                    moved = True
+
+    def _request(self, h: SimpleNamespace) -> None:
+        h.status = HandoverStatus.REQUESTED.value
+        h.updated_at = self.now
+        h.requested_at = self.now
+        h.respond_by = self.now + dt.timedelta(hours=h.response_hours)
+        type_ = "handover.requested"
+        if h.service_id not in (self.referral["victim"].get("refused_services") or ()):
+            # As Case.publish: a service the victim refused is told nothing about them.
+            self._publish(type_, h)
+        what = (
+            "was told the victim may contact them (a signpost: no details were shared)"
+            if h.mode == "signpost"
+            else "was asked to take the victim on"
+        )
+        due = f"; an answer is due by {h.respond_by:%d %B %Y %H:%M} UTC"
+        self.note("handover.requested", f"{h.service_name} {what}{due}.", h)
+
+    def _publish(self, type_: str, h: SimpleNamespace) -> None:
+        self.outbox.append(
+            {
+                "id": new_webhook_id(),
+                "type": type_,
+                "service_id": h.service_id,
+                "provider_id": h.provider_id,
+                "referral_id": h.referral_id,
+                "handover_id": h.id,
+                "payload": {
+                    "type": type_,
+                    "timestamp": self.now.isoformat(),
+                    "data": webhook_data(cast(Handover, h)),
+                },
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": self.now,
+                "created_at": self.now,
+            }
+        )
+
+
+_ACTIVE = frozenset(s.value for s in ACTIVE)
+
+
+def _column_defaults(table: Table) -> dict[str, Any]:
+    """Every column of ``table`` with its scalar default, or None."""
+    return {
+        column.key: (
+            getattr(column.default, "arg", None)
+            if getattr(column.default, "is_scalar", False)
+            else None
+        )
+        for column in table.columns
+    }
+
+
+_HANDOVER_DEFAULTS = _column_defaults(_TABLES["handovers"])
+_REFERRAL_DEFAULTS = _column_defaults(_TABLES["referrals"])
 
 
 # --------------------------------------------------------------------------- reassessment
@@ -641,6 +859,8 @@ def reassess_referral(
             "released": [r.service_id for r in result.diff.release],
         },
     )
+    # A reassessment is a review too: it is recorded and the next one scheduled from today.
+    reviews.record_reassessment(session=session, referral=row, by=by, now=now)
     session.flush()
     diff = result.diff
     return ReassessmentPublic(

@@ -120,11 +120,13 @@ def test_a_reassessment_through_assessments_counts_as_a_review_once(
         {"dash_score": 17, "needs": {"emotional_support": 2}},
     )
     assert got.status_code == 201, got.text
+    with Session(engine) as session:  # reassess_referral recorded it as a review
+        assert [x.outcome for x in session.exec(select(Review))] == ["reassessed"]
     by = Principal(name="test-referrer", role=Role.REFERRER)
     with Session(writer(engine), expire_on_commit=False) as session:
         referral = session.get(Referral, r["id"])
         assert referral is not None and referral.risk_level == "high"
-        # Whether or not reassess_referral records it itself, recording again is a no-op.
+        # Recording it again is a no-op.
         first = service.record_reassessment(session=session, referral=referral, by=by, now=utcnow())
         second = service.record_reassessment(
             session=session, referral=referral, by=by, now=utcnow()
