@@ -24,12 +24,12 @@ from sqlmodel import Session
 
 from graph.vocabulary import ContactChannel, HandoverStatus, Need
 from services.common.audit import service as audit
-from services.common.auth.schemas import Principal, Role
+from services.common.auth.schemas import Principal
 
-from ..errors import ReferralNotFoundError
 from ..handovers.models import Handover
 from ..referrals import repository
 from ..referrals.models import Referral
+from ..referrals.service import visible_to_case_party
 from ..snapshot.service import DirectoryView, NoDirectoryError
 from .words import CHANNELS, ENHANCED, HELP, RIGHTS
 
@@ -222,18 +222,6 @@ def render(letter: Letter) -> str:
     return _environment().get_template("letter.html").render(letter=letter)
 
 
-def _may_read(*, session: Session, referral: Referral | None, by: Principal) -> Referral:
-    if referral is None:
-        raise ReferralNotFoundError("There is no such referral")
-    if by.role is Role.PROVIDER:
-        handovers = repository.handovers(session=session, referral_id=referral.id)
-        if not any(by.owns(h.provider_id) and h.mode == "warm" for h in handovers):
-            raise ReferralNotFoundError("There is no such referral")
-    elif by.role is not Role.ADMIN and referral.referrer != by.name:
-        raise ReferralNotFoundError("There is no such referral")
-    return referral
-
-
 def _contacts(view: DirectoryView) -> dict[str, dict[str, str]]:
     try:
         graph = view.current().graph
@@ -251,7 +239,7 @@ def letter(
     today: dt.date,
 ) -> str:
     """The letter for ``referral_id`` as HTML; audited as a read of the referral."""
-    referral = _may_read(
+    referral = visible_to_case_party(
         session=session, referral=repository.get(session=session, referral_id=referral_id), by=by
     )
     handovers = repository.handovers(session=session, referral_id=referral.id)

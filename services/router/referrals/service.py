@@ -271,20 +271,30 @@ def record_replay(*, session: Session, by: Principal, referral_id: str | None) -
         )
 
 
+def visible_to_case_party(
+    *, session: Session, referral: Referral | None, by: Principal
+) -> Referral:
+    """``referral`` when ``by`` may read the victim's story (the timeline, the letter): its
+    referrer, an admin, or a provider holding a warm handover on it (a signpost shares nothing);
+    anyone else gets 404, as for a referral that does not exist."""
+    if referral is None:
+        raise ReferralNotFoundError("There is no such referral")
+    if by.role is Role.PROVIDER:
+        handovers = repository.handovers(session=session, referral_id=referral.id)
+        if not any(by.owns(h.provider_id) and h.mode == "warm" for h in handovers):
+            raise ReferralNotFoundError("There is no such referral")
+    elif by.role is not Role.ADMIN and referral.referrer != by.name:
+        raise ReferralNotFoundError("There is no such referral")
+    return referral
+
+
 def timeline(*, session: Session, referral_id: str, by: Principal) -> Timeline:
     """The referrer, providers on the case and admins may read it; anyone else gets 404.
 
     A provider must hold a warm handover on the case: the timeline tells the victim's story
     (the crime reference, the risk, who else helps), and a signpost shares nothing personal."""
     referral = repository.get(session=session, referral_id=referral_id)
-    if referral is None:
-        raise ReferralNotFoundError("There is no such referral")
-    if by.role is Role.PROVIDER:
-        handovers = repository.handovers(session=session, referral_id=referral_id)
-        if not any(by.owns(h.provider_id) and h.mode == "warm" for h in handovers):
-            raise ReferralNotFoundError("There is no such referral")
-    elif by.role is not Role.ADMIN and referral.referrer != by.name:
-        raise ReferralNotFoundError("There is no such referral")
+    referral = visible_to_case_party(session=session, referral=referral, by=by)
     audit.record(
         session=session,
         by=by,
