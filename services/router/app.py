@@ -31,6 +31,7 @@ from services.common.state import ServiceState
 from .choices.endpoints import router as choices_router
 from .clients.directory import DirectoryClient
 from .db import MIGRATIONS
+from .family.endpoints import router as family_router
 from .handovers.endpoints import router as handovers_router
 from .handovers.service import expire_overdue
 from .letters.endpoints import router as letters_router
@@ -64,6 +65,11 @@ TAGS = [
         "name": "choices",
         "description": "The victim's choices: refusing a service, pausing contact, contact "
         "preferences, withdrawing consent.",
+    },
+    {
+        "name": "family",
+        "description": "Family links: several victims of one incident as one case, each with "
+        "their own plan.",
     },
     {
         "name": "reviews",
@@ -162,6 +168,7 @@ def create_app(
         referrals_router,
         letters_router,
         choices_router,
+        family_router,
         reviews_router,
         handovers_router,
         reports_router,

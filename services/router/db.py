@@ -10,6 +10,7 @@ from services.common.audit.models import AuditEvent
 from services.common.auth.models import ApiKey
 from services.common.migrations import MigrationSet
 
+from .family.models import FamilyCase, FamilyMember
 from .handovers.models import Handover
 from .outbox.models import OutboxEvent
 from .referrals.models import Assessment, IdempotencyKey, Referral, TimelineEvent
@@ -28,6 +29,8 @@ TABLES = (
     ApiKey,
     AuditEvent,
     Review,
+    FamilyCase,
+    FamilyMember,
 )
 
 MIGRATIONS = MigrationSet(

@@ -153,6 +153,9 @@ ROUTER_ROLES: dict[tuple[str, str], frozenset[Role]] = {
             ("GET", "/referrals/{referral_id}/reviews"),
             ("POST", "/referrals/{referral_id}/reviews"),
             ("POST", "/referrals/{referral_id}/reviews/request"),
+            ("POST", "/referrals/{referral_id}/family"),
+            ("GET", "/referrals/{referral_id}/family"),
+            ("GET", "/family/{case_id}"),
         ],
         frozenset({Role.REFERRER, Role.PROVIDER, Role.ADMIN}),
     ),
@@ -196,6 +199,10 @@ ROUTER_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/referrals/{referral_id}/reviews/request"): {
         "review_by": (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat(),
         "reason": "the victim asked to talk sooner",
+    },
+    ("POST", "/referrals/{referral_id}/family"): {
+        "kind": "household",
+        "members": [{"relationship": "child", "age": 7, "consent_to_share": True}],
     },
 }
 """A valid body (None: no body) for every router endpoint that is not a GET, so that a

@@ -122,7 +122,17 @@ def test_every_answer_with_personal_data_is_audited_with_its_caller(
         event_id = connection.execute(
             text("SELECT id FROM outbox_events WHERE handover_id = :h"), {"h": handover["id"]}
         ).scalar_one()
-    ids = {"referral_id": referral["id"], "handover_id": handover["id"], "event_id": event_id}
+    family = ROUTER_BODIES[("POST", "/referrals/{referral_id}/family")]
+    linked = router.post(
+        f"/referrals/{referral['id']}/family", json=family, headers=router_keys.of("referrer")
+    )
+    assert linked.status_code == 201, linked.text
+    ids = {
+        "referral_id": referral["id"],
+        "handover_id": handover["id"],
+        "event_id": event_id,
+        "case_id": linked.json()["case"]["id"],
+    }
     ours = {referral["id"], *(h["id"] for h in referral["plan"]["handovers"])}
 
     seen: dict[tuple[str, str], set[str]] = {("POST", "/referrals"): {"referrer"}}

@@ -32,6 +32,7 @@ MISSING = {
     "provider_id": "prov-nowhere",
     "service_id": "svc-nowhere",
     "pathway_id": "pw-nowhere",
+    "case_id": "00000000-0000-4000-8000-000000000000",
 }
 """A well-formed id that names nothing, for each path parameter."""
 

@@ -46,7 +46,15 @@ PROVIDER_A = "idva"  # idva-service: the lead, idva-cambridgeshire, in the refer
 CO_PROVIDER = "housing"  # cambridge-city-council: on the same case, with a handover of its own
 PROVIDER_B = "bobby"  # bobby-scheme: on no case here
 
-ROUTER_STATE = ("referrals", "assessments", "handovers", "timeline_events", "outbox_events")
+ROUTER_STATE = (
+    "referrals",
+    "assessments",
+    "handovers",
+    "timeline_events",
+    "outbox_events",
+    "family_cases",
+    "family_members",
+)
 DIRECTORY_STATE = ("providers", "services", "service_areas", "service_needs", "pathways")
 
 
@@ -168,6 +176,12 @@ def test_another_referral_or_handover_is_a_404_on_every_router_endpoint(
     assert any(h["provider_id"] == WHO[CO_PROVIDER][1] for h in mine["plan"]["handovers"])
     assert all(h["provider_id"] != WHO[PROVIDER_B][1] for h in mine["plan"]["handovers"])
     event_id = _outbox_event(router_engine, handover["id"])
+    linked = router.post(
+        f"/referrals/{mine['id']}/family",
+        json=ROUTER_BODIES[("POST", "/referrals/{referral_id}/family")],
+        headers=router_keys.of("referrer"),
+    )
+    assert linked.status_code == 201, linked.text
     kinds = {
         "referral_id": Kind(
             real=mine["id"],
@@ -183,6 +197,11 @@ def test_another_referral_or_handover_is_a_404_on_every_router_endpoint(
             real=event_id,
             missing=f"msg_{uuid.uuid4().hex}",
             others=("referrer", "referrer_b", PROVIDER_A, PROVIDER_B, CO_PROVIDER, "service"),
+        ),
+        "case_id": Kind(
+            real=linked.json()["case"]["id"],
+            missing=str(uuid.uuid4()),
+            others=("referrer_b", PROVIDER_B, "service"),
         ),
     }
     routes = _object_routes(router_app, kinds, "the kinds of test_another_referral_or_handover")
@@ -212,7 +231,12 @@ def test_another_referral_or_handover_is_a_404_on_every_router_endpoint(
                 assert leaked not in got.text, f"{endpoint} as {who} lists another's {leaked}"
 
     # The owners get through (reads first, then the actions, which change the case).
-    owner = {"referral_id": "referrer", "handover_id": PROVIDER_A, "event_id": "admin"}
+    owner = {
+        "referral_id": "referrer",
+        "handover_id": PROVIDER_A,
+        "event_id": "admin",
+        "case_id": "referrer",
+    }
     assert router.get(f"/referrals/{theirs['id']}", headers=router_keys.of("referrer_b")).is_success
     for endpoint in sorted(routes, key=lambda e: (e.method != "GET", e.path)):
         who = owner[endpoint.params[0]]

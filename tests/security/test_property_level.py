@@ -216,6 +216,17 @@ def _refer(client: TestClient, keys: RouterKeys, who: str, body: dict[str, Any])
     return dict(made.json())
 
 
+def _family_case(client: TestClient, keys: RouterKeys, referral: dict[str, Any]) -> str:
+    """The id of a family case the referral is in (a child referred with it)."""
+    linked = client.post(
+        f"/referrals/{referral['id']}/family",
+        json=ROUTER_BODIES[("POST", "/referrals/{referral_id}/family")],
+        headers=keys.of("referrer"),
+    )
+    assert linked.status_code == 201, linked.text
+    return str(linked.json()["case"]["id"])
+
+
 def _handover_of(referral: dict[str, Any], who: str) -> dict[str, Any]:
     return dict(next(h for h in referral["plan"]["handovers"] if h["provider_id"] == WHO[who][1]))
 
@@ -241,7 +252,12 @@ def test_no_router_answer_to_a_non_admin_shows_a_webhook_or_a_key_hash(
     }
     assert len(hashes) == len(WHO)
     handover = _handover_of(warm, "idva")
-    ids = {"referral_id": warm["id"], "handover_id": handover["id"], "event_id": str(event_id)}
+    ids = {
+        "referral_id": warm["id"],
+        "handover_id": handover["id"],
+        "event_id": str(event_id),
+        "case_id": _family_case(router, router_keys, warm),
+    }
     who = {name: (WHO[name][0], router_keys.of(name)) for name in WHO if name != "admin"}
     leaks: list[str] = []
     answered = 0
@@ -272,13 +288,19 @@ def test_a_signpost_provider_learns_nothing_personal_from_any_endpoint(
         f"/handovers/{_handover_of(warm, 'idva')['id']}", headers=router_keys.of("idva")
     )
     assert SAFE_TIMES in shared.text and REFERENCE in shared.text
+    case_id = _family_case(router, router_keys, signpost)
 
     for provider in ("idva", "housing"):  # the lead, and a supporting service
         mine = _handover_of(signpost, provider)
         assert mine["mode"] == "signpost"
         detail = router.get(f"/handovers/{mine['id']}", headers=router_keys.of(provider))
         assert detail.status_code == 200 and detail.json()["shared"] is None, detail.text
-        ids = {"referral_id": signpost["id"], "handover_id": mine["id"], "event_id": "msg_none"}
+        ids = {
+            "referral_id": signpost["id"],
+            "handover_id": mine["id"],
+            "event_id": "msg_none",
+            "case_id": case_id,
+        }
         leaks: list[str] = []
         reached = 0
         for endpoint, _name, _role, got in _crawl(
