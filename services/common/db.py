@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -310,7 +310,7 @@ async def get_session(
     request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
 ) -> AsyncIterator[Session]:
     """One session per request: commit when the endpoint returns, roll back on any error."""
-    async for session in _session(request, write=request.method not in SAFE_METHODS):
+    async with _session(request, write=request.method not in SAFE_METHODS) as session:
         yield session
 
 
@@ -319,15 +319,20 @@ async def get_writing_session(
 ) -> AsyncIterator[Session]:
     """The same, for a read that writes too (an audited read of personal data): on SQLite it
     takes the write lock up front rather than failing to upgrade a read lock later."""
-    async for session in _session(request, write=True):
+    async with _session(request, write=True) as session:
         yield session
 
 
+@asynccontextmanager
 async def _session(request: Request, *, write: bool) -> AsyncIterator[Session]:
     """The session is made in the event loop (that does no I/O: it connects on first use, in
     the endpoint's thread) and finished in one worker thread, so a request pays one thread
     hand-off for it rather than two. The finish is shielded: a client that goes away does not
-    leave a transaction open."""
+    leave a transaction open.
+
+    A context manager, not a generator iterated with ``async for``: an error thrown into the
+    dependency must reach the ``except`` below (``async for`` would leave this generator
+    suspended, its connection open in a transaction until the garbage collector found it)."""
     engine = request_engine(request)
     bind = writer(engine) if write else engine
     session = Session(bind, expire_on_commit=False)

@@ -1,0 +1,64 @@
+"""The request's session dependency gives its connection back on every way out of a request.
+
+An error raised after the session was used (a 401 after the key lookup, a 422 from the body, a
+404 or a 409 from the endpoint) must roll the transaction back and return the connection at
+once: left to the garbage collector, a connection stays "idle in transaction" on PostgreSQL
+and blocks other transactions (it once held up a TRUNCATE for minutes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import anyio
+import pytest
+from fastapi import Request
+from sqlalchemy import Engine, text
+
+from services.common.db import create_db_engine, get_session, get_writing_session
+
+
+def _request(engine: Engine, method: str) -> Request:
+    return cast(Request, SimpleNamespace(method=method, state=SimpleNamespace(engine=engine)))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Any:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'session.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("dependency", [get_session, get_writing_session])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_error_after_the_session_was_used_returns_its_connection(
+    engine: Engine, dependency: Any, method: str
+) -> None:
+    async def run() -> None:
+        steps = dependency(_request(engine, method), None)
+        session = await steps.__anext__()
+        session.execute(text("SELECT 1"))  # a connection is checked out, in a transaction
+        assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        with pytest.raises(LookupError):
+            await steps.athrow(LookupError("the endpoint failed"))
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert not session.in_transaction()
+
+    anyio.run(run)
+
+
+def test_a_request_that_succeeds_commits_and_returns_its_connection(engine: Engine) -> None:
+    async def run() -> None:
+        steps = get_session(_request(engine, "POST"), None)
+        session = await steps.__anext__()
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        with pytest.raises(StopAsyncIteration):
+            await steps.__anext__()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT x FROM t")).scalar_one() == 1
+
+    anyio.run(run)
