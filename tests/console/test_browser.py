@@ -205,7 +205,10 @@ def test_sign_in_and_find_a_service(page: Page, admin_key: str) -> None:
     page.goto("/console/")
     shot(page, "home")
     page.get_by_role("button", name="Sign out").click()
-    assert "You have signed out" in page.content()
+    # The click starts a navigation (POST, then the redirect): wait for its page, not the old one.
+    signed_out = page.get_by_text("You have signed out")
+    signed_out.wait_for()
+    assert signed_out.is_visible()
     page.goto("/console/services")
     assert "/console/sign-in" in page.url
 
