@@ -7,6 +7,8 @@ BIN=.venv/bin
 DIRECTORY_PORT=${PATHWAYS_DIRECTORY_PORT:-8001}
 ROUTER_PORT=${PATHWAYS_ROUTER_PORT:-8002}
 export PATHWAYS_DIRECTORY_URL="http://127.0.0.1:${DIRECTORY_PORT}"
+# A terminal, not a log collector: plain-text logs unless asked otherwise (production: json).
+export PATHWAYS_LOG_FORMAT="${PATHWAYS_LOG_FORMAT:-text}"
 
 $BIN/pathways db upgrade --service directory
 $BIN/pathways seed
