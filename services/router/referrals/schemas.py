@@ -170,6 +170,19 @@ class ReferralPublic(BaseModel):
     assessment: dict[str, Any]
     created_at: dt.datetime
     updated_at: dt.datetime
+    next_review_on: dt.date | None = Field(
+        default=None,
+        description="When the next scheduled review is due (GET /reviews/due); null once the "
+        "referral is closed.",
+    )
+    contact_paused_until: dt.date | None = Field(
+        default=None,
+        description="The victim paused contact until this day (POST /referrals/{id}/pause).",
+    )
+    contact_paused: bool = Field(
+        default=False,
+        description="The victim has paused contact: nobody contacts them until it ends.",
+    )
 
 
 class ReferralSummary(BaseModel):

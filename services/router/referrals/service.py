@@ -159,7 +159,32 @@ def to_public(
         assessment=assessment,
         created_at=referral.created_at,
         updated_at=referral.updated_at,
+        **_schedule(referral),
     )
+
+
+def _schedule(referral: Referral) -> dict[str, Any]:
+    """The next review and any pause, as the referral shows them. A referral being created is
+    staged as plain row values without these columns (``_stage``): their defaults apply."""
+    if referral.status != "open":
+        return {}
+    paused = bool(getattr(referral, "paused", False))
+    until = getattr(referral, "paused_until", None)
+    in_effect = paused and (until is None or until >= local_date(utcnow()))
+    return {
+        "next_review_on": reviews.due_on(
+            cast(
+                Referral,
+                SimpleNamespace(
+                    next_review_on=getattr(referral, "next_review_on", None),
+                    received_on=referral.received_on,
+                    risk_level=referral.risk_level,
+                ),
+            )
+        ),
+        "contact_paused": in_effect,
+        "contact_paused_until": until if in_effect else None,
+    }
 
 
 def as_seen_by(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -213,3 +215,17 @@ def test_a_bad_language_or_access_code_is_a_422_naming_it(api: Api) -> None:
         response = api.post("/referrals", "referrer", referral_body(victim=victim))
         assert response.status_code == 422, victim
         assert where in response.text
+
+
+def test_a_referral_shows_its_next_review_and_any_pause(api: Api) -> None:
+    r = api.refer()  # high risk: the first review 14 days after it arrived
+    today = dt.datetime.now(dt.UTC).date()
+    due = dt.date.fromisoformat(r["next_review_on"])
+    assert dt.timedelta(days=13) <= due - today <= dt.timedelta(days=14)  # the day in England
+    assert (r["contact_paused"], r["contact_paused_until"]) == (False, None)
+    until = (today + dt.timedelta(days=7)).isoformat()
+    paused = api.post(f"/referrals/{r['id']}/pause", "referrer", {"until": until, "reason": "away"})
+    assert paused.status_code == 200, paused.text
+    again = api.get(f"/referrals/{r['id']}", "referrer").json()
+    assert (again["contact_paused"], again["contact_paused_until"]) == (True, until)
+    assert again["next_review_on"] == r["next_review_on"]
