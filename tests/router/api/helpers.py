@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +38,15 @@ class Keys:
         return {"Authorization": f"Bearer {self.keys[who]}"}
 
 
-def make_keys(engine: Engine) -> Keys:
+def make_keys(engine: Engine, who: Mapping[str, tuple[Role, str | None]] | None = None) -> Keys:
+    """A key for each name of ``who`` (``WHO`` by default), named ``test-<name>``."""
     made: dict[str, str] = {}
     with Session(writer(engine)) as session:
-        for who, (role, provider) in WHO.items():
-            _row, made[who] = create_key(
+        for name, (role, provider) in (WHO if who is None else who).items():
+            _row, made[name] = create_key(
                 session=session,
                 role=role,
-                name=f"test-{who}",
+                name=f"test-{name}",
                 provider_id=provider,
                 by=Principal.operator("tests"),
             )

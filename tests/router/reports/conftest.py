@@ -9,16 +9,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from services.common.auth.schemas import Principal, Role
-from services.common.auth.service import create_key
-from services.common.db import writer
+from services.common.auth.schemas import Role
 from services.common.settings import Environment
 from services.router.app import create_app
 from services.router.settings import RouterSettings
 from tests.router.api.fakes import FakeDirectory, fresh_shipped
-from tests.router.api.helpers import Api, Keys
+from tests.router.api.helpers import Api, Keys, make_keys
 
 WHO = {
     "admin": (Role.ADMIN, None),
@@ -52,18 +49,7 @@ def router_settings(database_url: str) -> RouterSettings:
 
 @pytest.fixture
 def keys(engine: Engine) -> Keys:
-    made: dict[str, str] = {}
-    with Session(writer(engine)) as session:
-        for who, (role, provider) in WHO.items():
-            _row, made[who] = create_key(
-                session=session,
-                role=role,
-                name=f"test-{who}",
-                provider_id=provider,
-                by=Principal.operator("tests"),
-            )
-        session.commit()
-    return Keys(made)
+    return make_keys(engine, WHO)
 
 
 @pytest.fixture
