@@ -85,7 +85,9 @@ class Ranked:
         keys = list(map(operator.add, map(operator.mul, failed, itertools.repeat(n)), positions))
         known = self._rejections
         out = list(map(known.get, keys))
-        if None in out:
+        # ``all``, not ``None in out``: ``in`` compares with ``==``, a dataclass's Python-level
+        # ``__eq__`` per rejection; truth needs no call.
+        if not all(out):
             for i, key in enumerate(keys):
                 if out[i] is None:
                     bits, pos = divmod(key, n)

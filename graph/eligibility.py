@@ -50,6 +50,10 @@ class Context:
     days_since_incident: int | None
     needs: Mapping[Need, Severity]
     implied: tuple[ImpliedNeed, ...]
+    needs_at_least: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """Bit ``needs_at_least[s]`` of a need (``_NEED_BITS``) is set when the victim's need of it
+    is severity ``s`` or more: what the severity checks of ``CandidateRules`` ask of every
+    need's candidates, worked out once per referral."""
 
     @property
     def risk_level(self) -> RiskLevel:
@@ -119,6 +123,10 @@ def context(referral: Referral, *, as_of: dt.date) -> Context:
     implied = implied_needs(referral, risk, days)
     needs = dict(referral.assessment.needs)
     needs.update({i.need: i.severity for i in implied})
+    at_least = [0, 0, 0, 0]
+    for n, severity in needs.items():
+        for level in range(1, severity + 1):
+            at_least[level] |= _NEED_BITS[n]
     return Context(
         referral=referral,
         risk=risk,
@@ -126,6 +134,7 @@ def context(referral: Referral, *, as_of: dt.date) -> Context:
         days_since_incident=days,
         needs=MappingProxyType(dict(sorted(needs.items()))),
         implied=implied,
+        needs_at_least=(at_least[0], at_least[1], at_least[2], at_least[3]),
     )
 
 
@@ -441,11 +450,7 @@ class CandidateRules:
                 if own > most:
                     mask |= group
             if self._min_severity:
-                # The victim's needs of each severity or more, as bits of ``_NEED_BITS``.
-                at_least = [0, 0, 0, 0]
-                for n, severity in ctx.needs.items():
-                    for level in range(1, severity + 1):
-                        at_least[level] |= _NEED_BITS[n]
+                at_least = ctx.needs_at_least
                 for least, served, group in self._min_severity:
                     if not served & at_least[least]:
                         mask |= group
