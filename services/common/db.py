@@ -339,11 +339,21 @@ async def _session(request: Request, *, write: bool) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_close, session, False)
+        await _finish(session, commit=False)
         raise
+    await _finish(session, commit=True)
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    """Commit or roll back in a worker thread, shielded. A session with no transaction open
+    (nothing used it, or the endpoint committed its own work in its thread, as
+    ``POST /referrals`` does) holds no connection: closing it does no I/O, so it is closed here
+    without a thread hand-off."""
+    if not session.in_transaction():
+        session.close()
+        return
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_close, session, True)
+        await anyio.to_thread.run_sync(_close, session, commit)
 
 
 def _close(session: Session, commit: bool) -> None:

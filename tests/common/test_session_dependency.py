@@ -62,3 +62,42 @@ def test_a_request_that_succeeds_commits_and_returns_its_connection(engine: Engi
             assert connection.execute(text("SELECT x FROM t")).scalar_one() == 1
 
     anyio.run(run)
+
+
+def test_a_session_the_endpoint_committed_is_closed_without_a_worker_thread(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``POST /referrals`` commits in its own thread; the dependency then has nothing to
+    commit, holds no connection, and closes the session in the event loop. A session still
+    in a transaction goes to a worker thread as before."""
+    hand_offs: list[object] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hand_offs.append(func)
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+
+    async def run() -> None:
+        steps = get_session(_request(engine, "POST"), None)
+        session = await steps.__anext__()
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        session.commit()
+        with pytest.raises(StopAsyncIteration):
+            await steps.__anext__()
+        assert hand_offs == []
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+        steps = get_session(_request(engine, "POST"), None)
+        session = await steps.__anext__()
+        session.execute(text("INSERT INTO t VALUES (2)"))
+        with pytest.raises(StopAsyncIteration):
+            await steps.__anext__()
+        assert len(hand_offs) == 1
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+
+    anyio.run(run)

@@ -93,6 +93,7 @@ def create_referral(
     Victims' Code deadlines, plan the warm handovers and store it all in one transaction."""
     if idempotency_key is None:
         public = service.create(session=session, body=body, by=by, view=view)
+        session.commit()  # in this thread, as ``create_once`` does (it says why)
         # The JSON FastAPI would make of the model (``response_model``, by alias), without its
         # validating the model a second time: the response model still documents it.
         return Response(

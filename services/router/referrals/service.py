@@ -422,6 +422,11 @@ def create_once(
         status=201,
         response_json=content,
     )
+    # Committed here, in the worker thread that wrote the rows, rather than by the session
+    # dependency after a hand-off back to the event loop and out to a thread again: on SQLite
+    # the write lock is released as soon as the rows are in, not after two trips through a
+    # busy event loop, which under load stretched every other writer's wait.
+    session.commit()
     return content.encode()
 
 
