@@ -40,6 +40,11 @@ class NotTheLeadError(ForbiddenError):
     description = "Only the referrer, the lead provider or an admin may reassess"
 
 
+class NotOnTheCaseError(ForbiddenError):
+    code = "not_on_the_case"
+    description = "Only the referrer, a provider still working on the case or an admin may ask"
+
+
 class ReferralClosedError(ConflictError):
     code = "referral_closed"
     description = "The referral is closed"

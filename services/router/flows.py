@@ -157,6 +157,17 @@ class Case:
                 return h
         return None
 
+    def close_if_done(self) -> None:
+        """Close the referral once every handover has ended and one was completed."""
+        if (
+            self.referral.status == "open"
+            and not any(is_open(h) for h in self.handovers)
+            and any(h.status == HandoverStatus.COMPLETED for h in self.handovers)
+        ):
+            self.referral.status = "closed"
+            self.session.add(self.referral)
+            self.note("referral.closed", "All support has ended; the referral is closed.")
+
     def note(self, kind: str, text: str, handover: Handover | None = None) -> None:
         note(
             session=self.session,

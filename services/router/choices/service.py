@@ -1,5 +1,5 @@
 """The victim's choices, recorded on their word by the referrer that made the referral, the
-lead provider or an admin (the rule of ``referrals.service._may_reassess``).
+lead provider or an admin (the rule of ``referrals.service.may_act_on``).
 
 - **Refusing a service** (or withdrawing from it) adds it to ``victim.refused_services``,
   cancels its open handover at once (the victim's choice overrides the warm-release rule), tells
@@ -42,10 +42,9 @@ from services.common.errors import UnprocessableContentError
 from ..errors import NotTheLeadError, ReferralClosedError
 from ..flows import Case, current_case, graph_referral, is_open
 from ..handovers.models import Handover
-from ..handovers.service import _close_if_done
 from ..handovers.service import to_public as handover_public
 from ..referrals.schemas import ContactIn, DiffPublic, Kept, Released
-from ..referrals.service import _may_reassess, as_seen_by, input_error, to_public
+from ..referrals.service import as_seen_by, input_error, may_act_on, to_public
 from ..snapshot.service import DirectoryUse, DirectoryView
 from . import repository
 from .models import REFUSED_REASON, Referral
@@ -71,7 +70,7 @@ SENT = frozenset(
 
 def _load(*, session: Session, referral_id: str, by: Principal, now: dt.datetime) -> Case:
     try:
-        row = _may_reassess(
+        row = may_act_on(
             session=session,
             referral=repository.get_for_update(session=session, referral_id=referral_id),
             by=by,
@@ -290,7 +289,7 @@ def refuse_service(
         )
         case.note("lead.missing", text)
         warnings.append(text)
-    _close_if_done(case)
+    case.close_if_done()
     audit.record(
         session=session,
         by=by,

@@ -2,7 +2,7 @@
 
 **Linking** (``link``) is asked of one referral, the case's first victim (``self``), by the
 referrer that made it, its lead provider or an admin (the rule of
-``referrals.service._may_reassess``). Each member named becomes a new referral, made by
+``referrals.service.may_act_on``). Each member named becomes a new referral, made by
 ``referrals.service.create`` from the member's own details and needs and the first referral's
 area, incident and source, so each gets a plan of their own: a child of a domestic abuse victim
 is routed to the young victims service, a relative bereaved by homicide to the homicide
@@ -59,7 +59,7 @@ from ..referrals.schemas import (
     SourceIn,
     VictimIn,
 )
-from ..referrals.service import _may_reassess
+from ..referrals.service import may_act_on
 from ..snapshot.service import DirectoryView
 from . import repository
 from .models import FamilyCase, FamilyKind, FamilyMember, Relationship
@@ -119,7 +119,7 @@ def link(
     family case (created, or the one the referral is in)."""
     now = now or utcnow()
     try:
-        first = _may_reassess(
+        first = may_act_on(
             session=session,
             referral=referrals.get(session=session, referral_id=referral_id, for_update=True),
             by=by,

@@ -356,7 +356,7 @@ def complete(
         h,
     )
     case.settle()
-    _close_if_done(case)
+    case.close_if_done()
     _audit(session, by, h, before, outcomes=h.outcomes, satisfaction=h.satisfaction)
     return to_public(h)
 
@@ -399,20 +399,7 @@ def reroute(*, case: Case, view: DirectoryView, why: str) -> None:
         case.note("referral.rerouted", f"Re-routed ({why}): {names} now in the plan.")
     elif result.plan.unmet:
         case.note("referral.rerouted", f"Re-routed ({why}): no other service fits.")
-    _close_if_done(case)
-
-
-def _close_if_done(case: Case) -> None:
-    if (
-        case.referral.status == "open"
-        and not any(
-            h.status in {"proposed", "requested", "accepted", "in_progress"} for h in case.handovers
-        )
-        and any(h.status == "completed" for h in case.handovers)
-    ):
-        case.referral.status = "closed"
-        case.session.add(case.referral)
-        case.note("referral.closed", "All support has ended; the referral is closed.")
+    case.close_if_done()
 
 
 def expire_overdue(

@@ -39,6 +39,7 @@ from services.common.pagination import Page, decode_cursor, page_of
 from ..errors import (
     IdempotencyInFlightError,
     IdempotencyKeyReusedError,
+    NotOnTheCaseError,
     NotTheLeadError,
     ReferralClosedError,
     ReferralNotFoundError,
@@ -807,7 +808,16 @@ _REFERRAL_DEFAULTS = _column_defaults(_TABLES["referrals"])
 # --------------------------------------------------------------------------- reassessment
 
 
-def _may_reassess(*, session: Session, referral: Referral | None, by: Principal) -> Referral:
+def may_act_on(
+    *, session: Session, referral: Referral | None, by: Principal, lead_only: bool = True
+) -> Referral:
+    """``referral``, when ``by`` may act on the victim's behalf on it: an admin, the referrer
+    that made it, or a provider on the case: its lead (``lead_only``: reassess, record a
+    choice, add family) or any provider with an open handover (ask for a review sooner).
+
+    Anyone else, and a provider never on the case, gets the same 404 as for a referral that
+    does not exist; a provider on the case but not allowed gets a 403 (``NotTheLeadError``,
+    or ``NotOnTheCaseError`` once its part has ended)."""
     if referral is None:
         raise ReferralNotFoundError("There is no such referral")
     if by.role is Role.ADMIN or (by.role is Role.REFERRER and referral.referrer == by.name):
@@ -817,11 +827,15 @@ def _may_reassess(*, session: Session, referral: Referral | None, by: Principal)
         mine = [h for h in handovers if by.owns(h.provider_id)]
         if not mine:
             raise ReferralNotFoundError("There is no such referral")
-        if any(h.lead and is_open(h) for h in mine) or any(
-            h.service_id == referral.lead_service_id and is_open(h) for h in mine
-        ):
+        if lead_only:
+            if any(h.lead and is_open(h) for h in mine) or any(
+                h.service_id == referral.lead_service_id and is_open(h) for h in mine
+            ):
+                return referral
+            raise NotTheLeadError("Only the lead provider may reassess this referral")
+        if any(is_open(h) for h in mine):
             return referral
-        raise NotTheLeadError("Only the lead provider may reassess this referral")
+        raise NotOnTheCaseError("Your service's part in this case has ended")
     raise ReferralNotFoundError("There is no such referral")
 
 
@@ -836,7 +850,7 @@ def reassess_referral(
 ) -> ReassessmentPublic:
     """A new assessment: a new plan from the victim's current position, applied as a diff."""
     now = now or utcnow()
-    row = _may_reassess(
+    row = may_act_on(
         session=session,
         referral=repository.get(session=session, referral_id=referral_id, for_update=True),
         by=by,

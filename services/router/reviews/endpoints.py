@@ -18,7 +18,7 @@ from services.common.inputs import IsoDate
 from services.common.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 from ..dependencies import CaseParty, DirectoryDep
-from ..errors import NotTheLeadError, ReferralClosedError, ReferralNotFoundError
+from ..errors import NotOnTheCaseError, NotTheLeadError, ReferralClosedError, ReferralNotFoundError
 from . import service
 from .schemas import ReviewDone, ReviewDue, ReviewHistory, ReviewIn, ReviewRequestIn, ReviewSchedule
 
@@ -107,9 +107,7 @@ def list_referral_reviews(
     operation_id="request_review",
     summary="Bring the next review forward",
     response_model=ReviewSchedule,
-    responses=problem_responses(
-        ReferralNotFoundError, service.NotOnTheCaseError, ReferralClosedError
-    ),
+    responses=problem_responses(ReferralNotFoundError, NotOnTheCaseError, ReferralClosedError),
 )
 def request_review(
     *,

@@ -18,11 +18,11 @@ from graph.plan import local_date
 from services.common.audit import service as audit
 from services.common.auth.schemas import Principal, Role
 from services.common.db import utcnow
-from services.common.errors import ForbiddenError, UnprocessableContentError
+from services.common.errors import UnprocessableContentError
 from services.common.pagination import Page, decode_cursor, encode_cursor
 
-from ..errors import ReferralClosedError, ReferralNotFoundError
-from ..flows import is_open, note
+from ..errors import ReferralClosedError
+from ..flows import note
 from ..referrals import repository as referrals
 from ..referrals import service as referral_service
 from ..referrals.models import Referral
@@ -47,11 +47,6 @@ LISTING = "reviews_due"
 
 REVIEW_DAYS: dict[str, int] = {"high": 14, "medium": 21, "standard": 28}
 """Days from the last review (or the referral's arrival) to the next, by risk level."""
-
-
-class NotOnTheCaseError(ForbiddenError):
-    code = "not_on_the_case"
-    description = "Only the referrer, a provider still working on the case or an admin may ask"
 
 
 # --------------------------------------------------------------------------- rules
@@ -182,7 +177,7 @@ def to_public(review: Review) -> ReviewPublic:
 def history(*, session: Session, referral_id: str, by: Principal) -> ReviewHistory:
     """The referral's reviews, oldest first: for those who may review it (notes may hold
     personal data)."""
-    referral = referral_service._may_reassess(
+    referral = referral_service.may_act_on(
         session=session, referral=referrals.get(session=session, referral_id=referral_id), by=by
     )
     audit.record(
@@ -337,7 +332,7 @@ def review(
             done.note = body.note
             session.add(done)
     else:
-        referral = referral_service._may_reassess(
+        referral = referral_service.may_act_on(
             session=session,
             referral=referrals.get(session=session, referral_id=referral_id, for_update=True),
             by=by,
@@ -360,25 +355,6 @@ def review(
 # --------------------------------------------------------------------------- bringing forward
 
 
-def _may_request(*, session: Session, referral: Referral | None, by: Principal) -> Referral:
-    if referral is None:
-        raise ReferralNotFoundError("There is no such referral")
-    if by.role is Role.ADMIN or (by.role is Role.REFERRER and referral.referrer == by.name):
-        return referral
-    if by.role is Role.PROVIDER:
-        mine = [
-            h
-            for h in referrals.handovers(session=session, referral_id=referral.id)
-            if by.owns(h.provider_id)
-        ]
-        if not mine:
-            raise ReferralNotFoundError("There is no such referral")
-        if any(is_open(h) for h in mine):
-            return referral
-        raise NotOnTheCaseError("Your service's part in this case has ended")
-    raise ReferralNotFoundError("There is no such referral")
-
-
 def request_review(
     *,
     session: Session,
@@ -390,10 +366,11 @@ def request_review(
     """Bring the next review forward: to today or later, and sooner than it is due now."""
     now = now or utcnow()
     today = local_date(now)
-    referral = _may_request(
+    referral = referral_service.may_act_on(
         session=session,
         referral=referrals.get(session=session, referral_id=referral_id, for_update=True),
         by=by,
+        lead_only=False,
     )
     if referral.status != "open":
         raise ReferralClosedError("The referral is closed: it has no more reviews")
