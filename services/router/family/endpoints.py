@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
 
-from services.common.db import AuditedReadSessionDep, SessionDep
+from services.common.db import AuditedReadSessionDep, SessionDep, request_engine
 from services.common.errors import (
     ForbiddenError,
     ServiceUnavailableError,
@@ -17,8 +18,15 @@ from services.common.errors import (
 )
 
 from ..dependencies import CaseParty, DirectoryDep
-from ..errors import NotTheLeadError, ReferralClosedError, ReferralNotFoundError
-from ..referrals.endpoints import ReferralId
+from ..errors import (
+    IdempotencyInFlightError,
+    IdempotencyKeyReusedError,
+    NotTheLeadError,
+    ReferralClosedError,
+    ReferralNotFoundError,
+)
+from ..referrals.endpoints import IdempotencyKey, ReferralId
+from ..referrals.service import Replay
 from . import service
 from .schemas import FamilyIn, FamilyLinked, FamilyPublic, ReferralFamily
 from .service import FamilyCaseNotFoundError, FamilyCopyError, FamilyKindMismatchError
@@ -43,24 +51,52 @@ CaseId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]{3
         ReferralClosedError,
         FamilyKindMismatchError,
         FamilyCopyError,
+        UnprocessableContentError,
+        IdempotencyKeyReusedError,
+        IdempotencyInFlightError,
         ServiceUnavailableError,
     ),
 )
 def link_family(
     *,
+    request: Request,
     session: SessionDep,
     by: CaseParty,
     view: DirectoryDep,
     referral_id: ReferralId,
     body: FamilyIn,
-) -> FamilyLinked:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """For the referrer that made the referral, its lead provider or an admin. Each member
     becomes a referral of their own, with its own plan (a child is routed to the young victims
     service), from their details and needs and the referral's area, incident and source; it
     belongs to the referral's referrer, whoever made it. All are linked with the referral (as
     `self`) in one case: a new one, or the case the referral is already in. A provider is not
-    told the ids of referrals whose plan it is not on."""
-    return service.link(session=session, referral_id=referral_id, body=body, by=by, view=view)
+    told the ids of referrals whose plan it is not on.
+
+    Send an `Idempotency-Key` to make a retry safe: without one, a request sent twice refers
+    every member twice."""
+    if idempotency_key is None:
+        linked = service.link(session=session, referral_id=referral_id, body=body, by=by, view=view)
+        return Response(
+            content=linked.model_dump_json(by_alias=True),
+            status_code=201,
+            media_type="application/json",
+        )
+    done = service.link_once(
+        session=session,
+        engine=request_engine(request),
+        referral_id=referral_id,
+        body=body,
+        by=by,
+        view=view,
+        key=idempotency_key,
+    )
+    if isinstance(done, Replay):
+        return JSONResponse(
+            done.body, status_code=done.status, headers={"Idempotent-Replayed": "true"}
+        )
+    return Response(content=done, status_code=201, media_type="application/json")
 
 
 @router.get(

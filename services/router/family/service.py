@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from graph.vocabulary import RiskFlag, RiskLevel
@@ -59,7 +60,7 @@ from ..referrals.schemas import (
     SourceIn,
     VictimIn,
 )
-from ..referrals.service import may_act_on
+from ..referrals.service import Replay, may_act_on, request_digest, run_once
 from ..snapshot.service import DirectoryView
 from . import repository
 from .models import FamilyCase, FamilyKind, FamilyMember, Relationship
@@ -230,6 +231,34 @@ def link(
     )
     session.flush()
     return FamilyLinked(case=_case_public(case), created=created)
+
+
+def link_once(
+    *,
+    session: Session,
+    engine: Engine,
+    referral_id: str,
+    body: FamilyIn,
+    by: Principal,
+    view: DirectoryView,
+    key: str,
+    now: dt.datetime | None = None,
+) -> bytes | Replay:
+    """``link`` under an ``Idempotency-Key`` (``referrals.service.run_once``): the first
+    request's answer as JSON, or, for a retry, that answer to send again."""
+    now = now or utcnow()
+    return run_once(
+        session=session,
+        engine=engine,
+        by=by,
+        key=key,
+        digest=request_digest(f"family:{referral_id}", body),
+        now=now,
+        referral_id=referral_id,
+        work=lambda: link(
+            session=session, referral_id=referral_id, body=body, by=by, view=view, now=now
+        ),
+    )
 
 
 def _member_bodies(*, first: Referral, body: FamilyIn) -> list[ReferralCreate]:

@@ -76,7 +76,10 @@ IdempotencyKey = Annotated[
     responses={
         201: {"links": _follow_up("/id")},
         **problem_responses(
-            IdempotencyKeyReusedError, IdempotencyInFlightError, ServiceUnavailableError
+            UnprocessableContentError,
+            IdempotencyKeyReusedError,
+            IdempotencyInFlightError,
+            ServiceUnavailableError,
         ),
     },
 )

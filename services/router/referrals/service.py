@@ -7,10 +7,12 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, cast
 
+from pydantic import BaseModel
 from sqlalchemy import Engine, Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -429,6 +431,59 @@ def create_once(
     # busy event loop, which under load stretched every other writer's wait.
     session.commit()
     return content.encode()
+
+
+def run_once(
+    *,
+    session: Session,
+    engine: Engine,
+    by: Principal,
+    key: str,
+    digest: str,
+    now: dt.datetime,
+    referral_id: str,
+    work: Callable[[], BaseModel],
+) -> bytes | Replay:
+    """``work`` (another request that makes referrals, e.g. linking family members) run once
+    per caller and ``Idempotency-Key``, as ``create_once`` runs a new referral: the claim
+    (committed at once on PostgreSQL, so a concurrent duplicate sees it), then the work, and its
+    answer (201) stored for retries in the work's transaction; a failed work gives its claim
+    back. A retry gets the
+    first answer again (its read audited against ``referral_id``), the same key with another
+    ``digest`` a 422, and while the first still runs a 409. ``digest`` must tell the request's
+    target as well as its body (``request_digest``), so a key cannot be replayed on another
+    referral, nor a ``POST /referrals`` key on another endpoint."""
+    sqlite = engine.dialect.name == "sqlite"
+    first = _claim(
+        session=session, principal=by.name, key=key, digest=digest, now=now, commit=not sqlite
+    )
+    if first is not None:
+        assert first.response is not None and first.response_status is not None
+        record_replay(session=session, by=by, referral_id=first.referral_id)
+        return Replay(status=first.response_status, body=first.response)
+    try:
+        answer = work()
+    except BaseException:
+        release_claim(session=session, engine=engine, principal=by.name, key=key)
+        raise
+    content = answer.model_dump_json(by_alias=True)
+    repository.finish_claim(
+        session=session,
+        principal=by.name,
+        key=key,
+        referral_id=referral_id,
+        status=201,
+        response_json=content,
+    )
+    return content.encode()
+
+
+def request_digest(target: str, body: BaseModel) -> str:
+    """The request hash of ``run_once``: ``target`` (e.g. ``family:<referral id>``) and the
+    body, canonical. It never equals a ``POST /referrals`` hash (``request_hash``), which has no
+    target."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{target}\n{canonical}".encode()).hexdigest()
 
 
 def _claim(
