@@ -5,22 +5,34 @@
 gets a copy of a file migrated once per session; on PostgreSQL the session's schema, migrated
 once, is emptied before each test. Never ``create_all``: the database is what the migrations
 make it.
+
+``api`` (with ``client``, ``keys``, ``fake_directory`` and ``api_settings``) is the router app
+on that database, reading a stand-in directory, with a key for each name in ``who`` (override
+``who`` in a folder's conftest for other providers). ``tests/router/api`` has its own family of
+these fixtures (``router_*``), which choices and family import; a test uses one family, never
+both (each empties the PostgreSQL schema for its own database).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from services.common.auth.schemas import Role
 from services.common.db import create_db_engine, writer
 from services.common.settings import Environment
+from services.router.app import create_app
 from services.router.db import MIGRATIONS
 from services.router.settings import RouterSettings
 from tests.conftest import SchemaFactory
+from tests.router.api.fakes import FakeDirectory, fresh_shipped
+from tests.router.api.helpers import WHO, Api, Keys, make_keys
 
 TABLES_TO_EMPTY = sorted(MIGRATIONS.tables)
 
@@ -85,3 +97,45 @@ def settings(database_url: str) -> RouterSettings:
         allow_private_webhook_targets=False,
         allow_insecure_webhooks=False,
     )
+
+
+@pytest.fixture
+def fake_directory() -> FakeDirectory:
+    return FakeDirectory(fresh_shipped(dt.datetime.now(dt.UTC)))
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> RouterSettings:
+    """``settings`` for an app that reads ``fake_directory``."""
+    return RouterSettings(
+        router_database_url=database_url,
+        environment=Environment.DEVELOPMENT,
+        directory_url="http://directory.test",
+        directory_api_key="directory-service-key",
+        directory_retries=0,
+        snapshot_max_age_seconds=0,
+        run_worker=False,
+    )
+
+
+@pytest.fixture
+def who() -> dict[str, tuple[Role, str | None]]:
+    """The keys ``keys`` makes: a name for each role (and provider)."""
+    return WHO
+
+
+@pytest.fixture
+def keys(engine: Engine, who: dict[str, tuple[Role, str | None]]) -> Keys:
+    return make_keys(engine, who)
+
+
+@pytest.fixture
+def client(api_settings: RouterSettings, fake_directory: FakeDirectory) -> Iterator[TestClient]:
+    app = create_app(api_settings, directory_transport=fake_directory.transport())
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: TestClient, keys: Keys) -> Api:
+    return Api(client=client, keys=keys)
