@@ -14,7 +14,8 @@ Why the comparison is fair:
 - **Same engine.** It uses the services' own ``create_db_engine`` (``services/common/db.py``):
   SQLite as a WAL file with ``synchronous=NORMAL``, foreign keys and the busy timeout, and a
   write transaction that starts with ``BEGIN IMMEDIATE``; PostgreSQL through psycopg 3 with
-  pre-ping and SQLAlchemy's default pool (5 + 10 overflow). Any change there applies to both.
+  pre-ping and a pool of 10 connections kept open and 5 more under load. Any change there
+  applies to both.
 - **Same request style.** A sync endpoint (FastAPI runs it on the thread pool, as it does the
   router's), one session per request committed before the response is sent, a pydantic model
   as the body and a ``response_model``.

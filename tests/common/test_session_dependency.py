@@ -17,7 +17,7 @@ import pytest
 from fastapi import Request
 from sqlalchemy import Engine, text
 
-from services.common.db import create_db_engine, get_session, get_writing_session
+from services.common.db import _pool_capacity, create_db_engine, get_session, get_writing_session
 
 
 def _request(engine: Engine, method: str) -> Request:
@@ -101,3 +101,21 @@ def test_a_session_the_endpoint_committed_is_closed_without_a_worker_thread(
             assert connection.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
 
     anyio.run(run)
+
+
+def test_a_postgresql_pool_keeps_ten_connections_open_and_lets_fifteen_work(
+    postgres_url: str,
+) -> None:
+    """Fifteen requests at once (the process's database slots) each get a connection; once
+    they are done, ten stay open for the next ones rather than being closed and made again."""
+    engine = create_db_engine(postgres_url)
+    try:
+        assert _pool_capacity(engine) == 15
+        held = [engine.connect() for _ in range(15)]
+        for connection in held:
+            connection.execute(text("SELECT 1"))
+        for connection in held:
+            connection.close()
+        assert engine.pool.checkedin() == 10  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
