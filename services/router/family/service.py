@@ -254,9 +254,9 @@ def link_once(
         key=key,
         digest=request_digest(f"family:{referral_id}", body),
         now=now,
-        referral_id=referral_id,
-        work=lambda: link(
-            session=session, referral_id=referral_id, body=body, by=by, view=view, now=now
+        work=lambda: (
+            referral_id,
+            link(session=session, referral_id=referral_id, body=body, by=by, view=view, now=now),
         ),
     )
 

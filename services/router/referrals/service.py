@@ -345,8 +345,12 @@ def timeline(*, session: Session, referral_id: str, by: Principal) -> Timeline:
 
 
 def request_hash(body: ReferralCreate) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The ``POST /referrals`` request hash: its body, canonical."""
+    return hashlib.sha256(_canonical(body).encode()).hexdigest()
+
+
+def _canonical(body: BaseModel) -> str:
+    return json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,59 +382,41 @@ def create_once(
     so the claim simply joins the request's transaction; and as the claim is the request's first
     statement there, which takes SQLite's write lock, the referral is validated, planned and
     staged (as plain rows, outside the session) first, so the lock is held only while the rows
-    are written. An error
-    in that work is raised only once the claim is decided, as if the work came after it: a
-    retry of a finished request is replayed even if, say, the directory is down now.
+    are written. An error in that work is raised only once the claim is decided, as if the work
+    came after it: a retry of a finished request is replayed even if, say, the directory is
+    down now.
     """
-    sqlite = engine.dialect.name == "sqlite"
     staged: _Staged | None = None
     failed: Exception | None = None
-    if sqlite:
+    if engine.dialect.name == "sqlite":
         try:
             staged = _stage(body=body, by=by, view=view)
         except Exception as exc:  # raised below, once the claim says this request goes ahead
             failed = exc
-    first = _claim(
+
+    def write() -> tuple[str, BaseModel]:
+        if failed is not None:
+            raise failed
+        rows = staged if staged is not None else _stage(body=body, by=by, view=view)
+        insert_rows(session, rows.rows)
+        return rows.public.id, rows.public
+
+    # Whatever was staged is not written on a replay: its rows were never in the session.
+    done = run_once(
         session=session,
-        principal=by.name,
+        engine=engine,
+        by=by,
         key=key,
         digest=request_hash(body),
         now=now,
-        commit=not sqlite,
-    )
-    if first is not None:
-        assert first.response is not None and first.response_status is not None
-        replay = Replay(status=first.response_status, body=first.response)
-        referral_id = first.referral_id
-        # Whatever was staged is not written: its rows were never in the session.
-        record_replay(session=session, by=by, referral_id=referral_id)
-        return replay
-    try:
-        if failed is not None:
-            raise failed
-        if staged is None:
-            staged = _stage(body=body, by=by, view=view)
-        insert_rows(session, staged.rows)
-        created = staged.public
-    except BaseException:
-        release_claim(session=session, engine=engine, principal=by.name, key=key)
-        raise
-    # The JSON FastAPI would send for the returned model (``response_model``, by alias).
-    content = created.model_dump_json(by_alias=True)
-    repository.finish_claim(
-        session=session,
-        principal=by.name,
-        key=key,
-        referral_id=created.id,
-        status=201,
-        response_json=content,
+        work=write,
     )
     # Committed here, in the worker thread that wrote the rows, rather than by the session
     # dependency after a hand-off back to the event loop and out to a thread again: on SQLite
     # the write lock is released as soon as the rows are in, not after two trips through a
     # busy event loop, which under load stretched every other writer's wait.
     session.commit()
-    return content.encode()
+    return done
 
 
 def run_once(
@@ -441,31 +427,36 @@ def run_once(
     key: str,
     digest: str,
     now: dt.datetime,
-    referral_id: str,
-    work: Callable[[], BaseModel],
+    work: Callable[[], tuple[str, BaseModel]],
 ) -> bytes | Replay:
-    """``work`` (another request that makes referrals, e.g. linking family members) run once
-    per caller and ``Idempotency-Key``, as ``create_once`` runs a new referral: the claim
-    (committed at once on PostgreSQL, so a concurrent duplicate sees it), then the work, and its
-    answer (201) stored for retries in the work's transaction; a failed work gives its claim
-    back. A retry gets the
-    first answer again (its read audited against ``referral_id``), the same key with another
-    ``digest`` a 422, and while the first still runs a 409. ``digest`` must tell the request's
-    target as well as its body (``request_digest``), so a key cannot be replayed on another
-    referral, nor a ``POST /referrals`` key on another endpoint."""
-    sqlite = engine.dialect.name == "sqlite"
+    """``work`` run once per caller and ``Idempotency-Key`` (``create_once``; linking family
+    members): its answer as JSON (serialised once: the same text is the response and the answer
+    stored for retries), or the first request's answer to replay. Same key, other ``digest``:
+    422; first still running: 409.
+
+    ``work`` writes in ``session`` and returns the referral its answer is about (a replay's
+    read is audited against it) and the answer (201). The key is claimed first (``_claim``);
+    if ``work`` fails, the claim is given back. ``digest`` must tell the request apart from any
+    other, its target as well as its body (``request_hash``, ``request_digest``), so that a key
+    is never replayed for another request."""
     first = _claim(
-        session=session, principal=by.name, key=key, digest=digest, now=now, commit=not sqlite
+        session=session,
+        principal=by.name,
+        key=key,
+        digest=digest,
+        now=now,
+        commit=engine.dialect.name != "sqlite",
     )
     if first is not None:
         assert first.response is not None and first.response_status is not None
         record_replay(session=session, by=by, referral_id=first.referral_id)
         return Replay(status=first.response_status, body=first.response)
     try:
-        answer = work()
+        referral_id, answer = work()
     except BaseException:
         release_claim(session=session, engine=engine, principal=by.name, key=key)
         raise
+    # The JSON FastAPI would send for the returned model (``response_model``, by alias).
     content = answer.model_dump_json(by_alias=True)
     repository.finish_claim(
         session=session,
@@ -482,8 +473,7 @@ def request_digest(target: str, body: BaseModel) -> str:
     """The request hash of ``run_once``: ``target`` (e.g. ``family:<referral id>``) and the
     body, canonical. It never equals a ``POST /referrals`` hash (``request_hash``), which has no
     target."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{target}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{target}\n{_canonical(body)}".encode()).hexdigest()
 
 
 def _claim(
