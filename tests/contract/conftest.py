@@ -14,7 +14,9 @@ import schemathesis
 from fastapi import FastAPI
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.schemas import OpenApiSchema
+from sqlalchemy import Engine
 
+from services.common.db import create_db_engine
 from services.directory.app import create_app as create_directory
 from services.directory.settings import DirectorySettings
 from services.router.app import create_app as create_router
@@ -28,18 +30,41 @@ from tests.directory.conftest import (  # noqa: F401 - the directory's database 
     sqlite_template,
 )
 from tests.faults import figures
-from tests.router.api.conftest import (  # noqa: F401 - the router's database fixtures
+from tests.router.api.fakes import FakeDirectory
+from tests.router.api.helpers import Keys, make_keys
+from tests.router.conftest import (  # noqa: F401 - the router's database fixtures
     fake_directory,
-    router_database_url,
-    router_engine,
-    router_keys,
+    fake_directory_settings,
+    fresh_database_url,
     router_postgres_engine,
-    router_settings,
     router_sqlite_template,
 )
-from tests.router.api.fakes import FakeDirectory
 
 from . import hooks  # noqa: F401 - registers our hook and check with schemathesis
+
+
+# The router's database, by names that do not clash with the directory's fixtures above.
+@pytest.fixture
+def router_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_database_url(backend, request, tmp_path)
+
+
+@pytest.fixture
+def router_engine(router_database_url: str) -> Iterator[Engine]:
+    made = create_db_engine(router_database_url)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def router_settings(router_database_url: str) -> RouterSettings:
+    return fake_directory_settings(router_database_url)
+
+
+@pytest.fixture
+def router_keys(router_engine: Engine) -> Keys:
+    return make_keys(router_engine)
+
 
 CONFIG = Path(__file__).resolve().parents[2] / "schemathesis.toml"
 KEY_VARIABLE = "PATHWAYS_CONTRACT_KEY"
@@ -120,7 +145,7 @@ def directory_app(settings: DirectorySettings, in_process: None) -> FastAPI:  # 
 
 @pytest.fixture
 def router_app(
-    router_settings: RouterSettings,  # noqa: F811
+    router_settings: RouterSettings,
     fake_directory: FakeDirectory,  # noqa: F811
     in_process: None,
 ) -> FastAPI:

@@ -8,9 +8,8 @@ make it.
 
 ``api`` (with ``client``, ``keys``, ``fake_directory`` and ``api_settings``) is the router app
 on that database, reading a stand-in directory, with a key for each name in ``who`` (override
-``who`` in a folder's conftest for other providers). ``tests/router/api`` has its own family of
-these fixtures (``router_*``), which choices and family import; a test uses one family, never
-both (each empties the PostgreSQL schema for its own database).
+``who`` in a folder's conftest for other providers). ``tests/router/api`` gives them the names
+its tests use (``router_engine`` is ``engine``…), so a test may mix both: one database.
 """
 
 from __future__ import annotations
@@ -62,6 +61,13 @@ def _empty(engine: Engine) -> None:
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A freshly migrated, empty router database for this test alone."""
+    return fresh_database_url(backend, request, tmp_path)
+
+
+def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """``database_url``, for a conftest outside tests/router whose own ``database_url`` is
+    another service's (it must import ``router_sqlite_template`` and
+    ``router_postgres_engine``)."""
     if backend == "sqlite":
         template: Path = request.getfixturevalue("router_sqlite_template")
         path = tmp_path / "router.db"
@@ -104,9 +110,8 @@ def fake_directory() -> FakeDirectory:
     return FakeDirectory(fresh_shipped(dt.datetime.now(dt.UTC)))
 
 
-@pytest.fixture
-def api_settings(database_url: str) -> RouterSettings:
-    """``settings`` for an app that reads ``fake_directory``."""
+def fake_directory_settings(database_url: str) -> RouterSettings:
+    """Settings for an app on ``database_url`` that reads a ``FakeDirectory``."""
     return RouterSettings(
         router_database_url=database_url,
         environment=Environment.DEVELOPMENT,
@@ -116,6 +121,12 @@ def api_settings(database_url: str) -> RouterSettings:
         snapshot_max_age_seconds=0,
         run_worker=False,
     )
+
+
+@pytest.fixture
+def api_settings(database_url: str) -> RouterSettings:
+    """``settings`` for an app that reads ``fake_directory``."""
+    return fake_directory_settings(database_url)
 
 
 @pytest.fixture
