@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from services.common.db import AuditedReadSessionDep, SessionDep, request_engine
 from services.common.errors import (
@@ -25,8 +25,7 @@ from ..errors import (
     ReferralClosedError,
     ReferralNotFoundError,
 )
-from ..referrals.endpoints import IdempotencyKey, ReferralId
-from ..referrals.service import Replay
+from ..referrals.endpoints import IdempotencyKey, ReferralId, once_response
 from . import service
 from .schemas import FamilyIn, FamilyLinked, FamilyPublic, ReferralFamily
 from .service import FamilyCaseNotFoundError, FamilyCopyError, FamilyKindMismatchError
@@ -92,11 +91,7 @@ def link_family(
         view=view,
         key=idempotency_key,
     )
-    if isinstance(done, Replay):
-        return JSONResponse(
-            done.body, status_code=done.status, headers={"Idempotent-Replayed": "true"}
-        )
-    return Response(content=done, status_code=201, media_type="application/json")
+    return once_response(done)
 
 
 @router.get(

@@ -113,11 +113,17 @@ def create_referral(
         key=idempotency_key,
         now=utcnow(),
     )
-    if isinstance(created, service.Replay):
+    return once_response(created)
+
+
+def once_response(done: bytes | service.Replay) -> Response:
+    """The answer of a request under an ``Idempotency-Key`` (``service.run_once``): the JSON
+    just made (201), or the first request's answer again, marked ``Idempotent-Replayed``."""
+    if isinstance(done, service.Replay):
         return JSONResponse(
-            created.body, status_code=created.status, headers={"Idempotent-Replayed": "true"}
+            done.body, status_code=done.status, headers={"Idempotent-Replayed": "true"}
         )
-    return Response(content=created, status_code=201, media_type="application/json")
+    return Response(content=done, status_code=201, media_type="application/json")
 
 
 @router.get(
