@@ -9,8 +9,9 @@ from typing import Any
 import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from services.common.audit.models import AuditEvent
 from services.common.auth.schemas import Principal, Role
 from services.common.auth.service import create_key
 from services.common.db import writer
@@ -122,3 +123,13 @@ class Api:
 
     def act(self, handover_id: str, action: str, who: str, json: Any = None) -> httpx2.Response:
         return self.post(f"/handovers/{handover_id}/{action}", who, json)
+
+
+def audited(engine: Engine, action: str) -> list[AuditEvent]:
+    """The audit events of ``action``, oldest first."""
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
+            ).all()
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from services.common.audit.models import AuditEvent
 from services.router.outbox.models import OutboxEvent
 
 
@@ -27,14 +26,5 @@ def events(engine: Engine, referral_id: str, type_: str) -> list[OutboxEvent]:
                 select(OutboxEvent).where(
                     OutboxEvent.referral_id == referral_id, OutboxEvent.type == type_
                 )
-            ).all()
-        )
-
-
-def audited(engine: Engine, action: str) -> list[AuditEvent]:
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
             ).all()
         )

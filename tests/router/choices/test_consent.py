@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from tests.router.api.helpers import Api
+from tests.router.api.helpers import Api, audited
 
-from .helpers import audited, events, webhooks
+from .helpers import events, webhooks
 
 IDVA = "idva-cambridgeshire"
 HOUSING = "housing-cambridge"

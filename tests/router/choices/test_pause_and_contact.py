@@ -9,9 +9,9 @@ import httpx2
 from sqlalchemy import Engine
 
 from graph.plan import local_date
-from tests.router.api.helpers import Api
+from tests.router.api.helpers import Api, audited
 
-from .helpers import audited, events, webhooks
+from .helpers import events, webhooks
 
 IDVA = "idva-cambridgeshire"
 HOUSING = "housing-cambridge"

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.router.choices.models import REFUSED_REASON
-from tests.router.api.helpers import PROBLEM_JSON, Api
+from tests.router.api.helpers import PROBLEM_JSON, Api, audited
 
-from .helpers import audited, events, webhooks
+from .helpers import events, webhooks
 
 IDVA = "idva-cambridgeshire"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from services.common.audit.models import AuditEvent
 from services.router.referrals.models import Referral, TimelineEvent
 
 IDVA = "idva-cambridgeshire"
@@ -31,15 +30,6 @@ def child(age: int, **extra: Any) -> dict[str, Any]:
 
 def services(created: dict[str, Any]) -> list[str]:
     return [h["service_id"] for h in created["handovers"]]
-
-
-def audited(engine: Engine, action: str) -> list[AuditEvent]:
-    with Session(engine) as session:
-        return list(
-            session.exec(
-                select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
-            ).all()
-        )
 
 
 def referrer_of(engine: Engine, referral_id: str) -> str:

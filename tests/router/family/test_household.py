@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from tests.router.api.helpers import Api
+from tests.router.api.helpers import Api, audited
 
-from .helpers import IDVA, YOUNG, audited, child, referrer_of, services, timeline
+from .helpers import IDVA, YOUNG, child, referrer_of, services, timeline
 
 
 def _link(api: Api, referral_id: str, who: str, *members: dict[str, Any]) -> dict[str, Any]:

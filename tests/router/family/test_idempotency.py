@@ -9,9 +9,9 @@ from sqlmodel import Session, select
 
 from services.router.family.models import FamilyMember
 from services.router.referrals.models import Referral
-from tests.router.api.helpers import Api, referral_body
+from tests.router.api.helpers import Api, audited, referral_body
 
-from .helpers import audited, child
+from .helpers import child
 
 
 def _body(*members: dict[str, Any]) -> dict[str, Any]:
