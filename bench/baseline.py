@@ -61,7 +61,7 @@ DATABASE_URL_VARIABLE = "PATHWAYS_BENCH_BASELINE_DATABASE_URL"
 ROUTER_EXTRAS = (
     "two middlewares (body size cap, JSON content type)",
     "API-key authentication: a SHA-256 and a key lookup in the database",
-    "the Idempotency-Key claim (a row, committed at once on PostgreSQL) and the stored response",
+    "the Idempotency-Key claim (a row, and an advisory lock on PostgreSQL) and the stored response",
     "the body's storable-text check (no NUL, no lone surrogate)",
     "the graph's own validation of the referral (referral_from_dict)",
     "risk, MARAC and Victims' Code deadlines",

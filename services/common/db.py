@@ -399,7 +399,13 @@ def insert_new(session: Session) -> None:
         session.expunge(state.obj())
 
 
-def insert_rows(session: Session, rows: Mapping[Table, Sequence[Mapping[str, Any]]]) -> None:
+Rows = Mapping[Table, Sequence[Mapping[str, Any]]]
+"""Plain rows to insert, by table (``insert_rows``)."""
+
+
+def insert_rows(
+    session: Session, rows: Rows, *, also: tuple[str, tuple[Any, ...]] | None = None
+) -> None:
     """Insert plain rows (column key → Python value) in ``session``'s transaction, parents
     before children, stored exactly as the ORM (or a Core ``insert``) would store them.
 
@@ -414,16 +420,29 @@ def insert_rows(session: Session, rows: Mapping[Table, Sequence[Mapping[str, Any
       JSON array (``json_populate_record`` turns each element into a row of the table's type),
       and each table's ``INSERT`` is a data-modifying CTE of the one statement. Foreign keys are
       checked at the end of the statement, when every row is in.
+
+    ``also`` is one more statement to run with the rows (driver SQL in the driver's paramstyle,
+    and its parameters), on a table they do not write: on PostgreSQL a data-modifying CTE of the
+    same statement, so that it costs no round trip of its own; elsewhere it runs after them.
     """
-    if not rows:
+    tables = sorted((t for t in rows if rows[t]), key=_rank)
+    if not tables and also is None:
         return
     connection = session.connection()
     dialect = connection.dialect
-    tables = sorted((t for t in rows if rows[t]), key=_rank)
-    if dialect.name == "postgresql":
+    if dialect.name == "postgresql" and tables:
         shape = tuple((t, _row_columns(t, rows[t][0])) for t in tables)
         documents = tuple(_json_rows(t, columns, rows[t]) for t, columns in shape)
-        connection.exec_driver_sql(_postgres_insert_sql(shape, dialect), documents)
+        sql = _postgres_insert_sql(shape, dialect)
+        if also is not None:
+            extra, values = also
+            # The extra statement goes first, so its parameters come before the documents.
+            if sql.startswith("WITH "):
+                sql = f"WITH a AS ({extra}), {sql.removeprefix('WITH ')}"
+            else:
+                sql = f"WITH a AS ({extra}) {sql}"
+            documents = (*values, *documents)
+        connection.exec_driver_sql(sql, documents)
         return
     for table in tables:
         batch = rows[table]
@@ -437,6 +456,8 @@ def insert_rows(session: Session, rows: Mapping[Table, Sequence[Mapping[str, Any
                     value = row.get(key, default)
                     parameters.append(value if process is None else process(value))
             driver_execute(connection, sql, tuple(parameters))
+    if also is not None:
+        driver_execute(connection, *also)
 
 
 def driver_execute(

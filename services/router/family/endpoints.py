@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from services.common.db import AuditedReadSessionDep, SessionDep, request_engine
+from services.common.db import AuditedReadSessionDep, SessionDep
 from services.common.errors import (
     ForbiddenError,
     ServiceUnavailableError,
@@ -58,7 +58,6 @@ CaseId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-f-]{3
 )
 def link_family(
     *,
-    request: Request,
     session: SessionDep,
     by: CaseParty,
     view: DirectoryDep,
@@ -84,7 +83,6 @@ def link_family(
         )
     done = service.link_once(
         session=session,
-        engine=request_engine(request),
         referral_id=referral_id,
         body=body,
         by=by,

@@ -34,7 +34,6 @@ import uuid
 from collections.abc import Sequence
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from graph.vocabulary import RiskFlag, RiskLevel
@@ -236,7 +235,6 @@ def link(
 def link_once(
     *,
     session: Session,
-    engine: Engine,
     referral_id: str,
     body: FamilyIn,
     by: Principal,
@@ -249,7 +247,6 @@ def link_once(
     now = now or utcnow()
     return run_once(
         session=session,
-        engine=engine,
         by=by,
         key=key,
         digest=request_digest(f"family:{referral_id}", body),
@@ -257,6 +254,7 @@ def link_once(
         work=lambda: (
             referral_id,
             link(session=session, referral_id=referral_id, body=body, by=by, view=view, now=now),
+            {},  # link writes its rows itself
         ),
     )
 

@@ -14,7 +14,6 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, Table
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from graph import (
@@ -34,7 +33,7 @@ from graph.vocabulary import ENTRY_NODES, HandoverStatus
 from services.common.audit import service as audit
 from services.common.audit.models import AuditEvent
 from services.common.auth.schemas import Principal, Role
-from services.common.db import insert_rows, utcnow
+from services.common.db import Rows, insert_rows, utcnow
 from services.common.errors import FieldError, UnprocessableContentError
 from services.common.pagination import Page, decode_cursor, page_of
 
@@ -375,16 +374,13 @@ def create_once(
     same text is the response and the answer stored for retries), or the first
     request's answer to replay. Same key, other body: 422; first still running: 409.
 
-    The key is claimed with one ``INSERT … ON CONFLICT DO NOTHING``. On PostgreSQL the claim
-    commits at once, so a concurrent duplicate sees it. It commits on the request's own session
-    (nothing is written before it): a second connection per request would deadlock the pool
-    under load, every request holding one while waiting for another. SQLite serialises writers,
-    so the claim simply joins the request's transaction; and as the claim is the request's first
-    statement there, which takes SQLite's write lock, the referral is validated, planned and
-    staged (as plain rows, outside the session) first, so the lock is held only while the rows
-    are written. An error in that work is raised only once the claim is decided, as if the work
-    came after it: a retry of a finished request is replayed even if, say, the directory is
-    down now.
+    The key is claimed with one statement in the request's own transaction (``run_once``): a
+    second connection per request would deadlock the pool under load, every request holding one
+    while waiting for another. On SQLite the claim is the request's first write, which takes
+    SQLite's write lock, so the referral is validated, planned and staged (as plain rows,
+    outside the session) first, and the lock is held only while the rows are written. An error
+    in that work is raised only once the claim is decided, as if the work came after it: a
+    retry of a finished request is replayed even if, say, the directory is down now.
     """
     staged: _Staged | None = None
     failed: Exception | None = None
@@ -394,22 +390,20 @@ def create_once(
         except Exception as exc:  # raised below, once the claim says this request goes ahead
             failed = exc
 
-    def write() -> tuple[str, BaseModel]:
+    def stage() -> tuple[str, BaseModel, Rows]:
         if failed is not None:
             raise failed
-        rows = staged if staged is not None else _stage(body=body, by=by, view=view)
-        insert_rows(session, rows.rows)
-        return rows.public.id, rows.public
+        done = staged if staged is not None else _stage(body=body, by=by, view=view)
+        return done.public.id, done.public, done.rows
 
-    # Whatever was staged is not written on a replay: its rows were never in the session.
+    # Whatever was staged is not written on a replay: run_once writes the rows only after a claim.
     done = run_once(
         session=session,
-        engine=engine,
         by=by,
         key=key,
         digest=request_hash(body),
         now=now,
-        work=write,
+        work=stage,
     )
     # Committed here, in the worker thread that wrote the rows, rather than by the session
     # dependency after a hand-off back to the event loop and out to a thread again: on SQLite
@@ -422,40 +416,32 @@ def create_once(
 def run_once(
     *,
     session: Session,
-    engine: Engine,
     by: Principal,
     key: str,
     digest: str,
     now: dt.datetime,
-    work: Callable[[], tuple[str, BaseModel]],
+    work: Callable[[], tuple[str, BaseModel, Rows]],
 ) -> bytes | Replay:
     """``work`` run once per caller and ``Idempotency-Key`` (``create_once``; linking family
     members): its answer as JSON (serialised once: the same text is the response and the answer
     stored for retries), or the first request's answer to replay. Same key, other ``digest``:
     422; first still running: 409.
 
-    ``work`` writes in ``session`` and returns the referral its answer is about (a replay's
-    read is audited against it) and the answer (201). The key is claimed first (``_claim``);
-    if ``work`` fails, the claim is given back. ``digest`` must tell the request apart from any
-    other, its target as well as its body (``request_hash``, ``request_digest``), so that a key
-    is never replayed for another request."""
-    first = _claim(
-        session=session,
-        principal=by.name,
-        key=key,
-        digest=digest,
-        now=now,
-        commit=engine.dialect.name != "sqlite",
-    )
+    ``work`` returns the referral its answer is about (a replay's read is audited against it),
+    the answer (201) and the rows still to write (it may write others in ``session`` itself):
+    those rows and the stored answer go in with one statement on PostgreSQL. The key is claimed
+    first, in the same transaction (``repository.insert_claim``), and the claim is committed
+    with the work and its answer, or rolled back with them. ``digest`` must tell the request
+    apart from any other, its target as well as its body (``request_hash``,
+    ``request_digest``), so that a key is never replayed for another request."""
+    first = _claim(session=session, principal=by.name, key=key, digest=digest, now=now)
     if first is not None:
         assert first.response is not None and first.response_status is not None
         record_replay(session=session, by=by, referral_id=first.referral_id)
         return Replay(status=first.response_status, body=first.response)
-    try:
-        referral_id, answer = work()
-    except BaseException:
-        release_claim(session=session, engine=engine, principal=by.name, key=key)
-        raise
+    # A failure here rolls the claim back with the work (the session dependency), and a retry
+    # goes ahead as a first request.
+    referral_id, answer, rows = work()
     # The JSON FastAPI would send for the returned model (``response_model``, by alias).
     content = answer.model_dump_json(by_alias=True)
     repository.finish_claim(
@@ -465,6 +451,7 @@ def run_once(
         referral_id=referral_id,
         status=201,
         response_json=content,
+        rows=rows,
     )
     return content.encode()
 
@@ -477,18 +464,22 @@ def request_digest(target: str, body: BaseModel) -> str:
 
 
 def _claim(
-    *, session: Session, principal: str, key: str, digest: str, now: dt.datetime, commit: bool
+    *, session: Session, principal: str, key: str, digest: str, now: dt.datetime
 ) -> IdempotencyKey | None:
     """Returns the finished first request to replay, or None when this request goes ahead."""
-    if repository.insert_claim(
+    outcome = repository.insert_claim(
         session=session, principal=principal, key=key, request_hash=digest, now=now
-    ):
-        if commit:
-            session.commit()
+    )
+    if outcome == "claimed":
         return None
+    in_flight = IdempotencyInFlightError(
+        "A request with this Idempotency-Key is still being processed; retry shortly"
+    )
+    if outcome == "busy":
+        raise in_flight
     row = repository.idempotency(session=session, principal=principal, key=key)
-    if row is None:  # pragma: no cover - released between the insert and this read
-        raise IdempotencyInFlightError("Retry shortly")
+    if row is None:  # pragma: no cover - a claim being made, not yet committed (SQLite cannot)
+        raise in_flight
     if row.request_hash != digest:
         raise IdempotencyKeyReusedError(
             "This Idempotency-Key was already used with a different body; use a new key for a "
@@ -496,34 +487,15 @@ def _claim(
         )
     if row.status == "done":
         return row
-    # A claim left by a crash is taken over by one request only: the takeover is conditional on
-    # the claim being the one this request read.
+    # A claim is committed only with its answer, so one still in progress was left by an
+    # earlier version of the router, which committed claims at once (by a request that died,
+    # or one still running during a rolling upgrade). A stale one is taken over by one request
+    # only: the takeover is conditional on the claim being the one this request read.
     if repository.stale_claim(
         row=row, now=now, lease=IDEMPOTENCY_LEASE
     ) and repository.take_over_claim(session=session, row=row, now=now):
-        if commit:
-            session.commit()
         return None
-    raise IdempotencyInFlightError(
-        "A request with this Idempotency-Key is still being processed; retry shortly"
-    )
-
-
-def release_claim(*, session: Session, engine: Engine, principal: str, key: str) -> None:
-    """Forget an unfinished claim after the request failed (PostgreSQL; SQLite rolls back),
-    on the request's session: its failed work is rolled back first. If even that fails (the
-    database is gone) the claim stays, and a retry takes it over once its lease runs out."""
-    if engine.dialect.name == "sqlite":
-        return
-    try:
-        session.rollback()
-        row = repository.idempotency(session=session, principal=principal, key=key)
-        if row is not None and row.status == "in_progress":
-            session.delete(row)
-            session.commit()
-    except SQLAlchemyError as exc:
-        session.rollback()
-        log.warning("could not release the Idempotency-Key claim %r: %s", key, exc)
+    raise in_flight
 
 
 def _risk_words(risk: RiskAssessment) -> str:

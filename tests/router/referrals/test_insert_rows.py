@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.types import Text
@@ -15,7 +16,7 @@ from sqlmodel import Session
 from services.common.audit.models import AuditEvent
 from services.common.db import insert_rows, writer
 from services.router.handovers.models import Handover
-from services.router.referrals.models import Referral, TimelineEvent
+from services.router.referrals.models import IdempotencyKey, Referral, TimelineEvent
 
 NOW = dt.datetime(2026, 11, 26, 10, 30, 15, 123456, tzinfo=dt.UTC)
 
@@ -159,3 +160,31 @@ def test_timeline_ids_follow_the_order_given(engine: Engine) -> None:
         session.commit()
     kinds = [r["kind"] for r in _stored(engine, _table(TimelineEvent), ref)]
     assert kinds == [f"k{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("tables", [0, 1, 3], ids=["no-rows", "one-table", "three-tables"])
+def test_also_runs_one_more_statement_with_the_rows(engine: Engine, tables: int) -> None:
+    """``also`` (the stored answer of an Idempotency-Key) is written with any number of
+    tables of rows, none included, and its parameters do not get mixed with theirs."""
+    ref = "00000000-0000-0000-0000-00000000000d"
+    rows = dict(list(_rows(ref).items())[:tables])
+    marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    with Session(writer(engine)) as session:
+        session.add(
+            IdempotencyKey(
+                principal="p", key="k", request_hash="h", status="in_progress", claimed_at=NOW
+            )
+        )
+        session.flush()
+        also = (
+            f"UPDATE idempotency_keys SET status = {marker}, referral_id = {marker} "
+            f"WHERE principal = {marker} AND key = {marker}",
+            ("done", ref, "p", "k"),
+        )
+        insert_rows(session, rows, also=also)
+        session.commit()
+    with Session(engine) as session:
+        stored = session.get(IdempotencyKey, ("p", "k"))
+        assert stored is not None and (stored.status, stored.referral_id) == ("done", ref)
+    for table, batch in rows.items():
+        assert len(_stored(engine, table, ref)) == len(batch) > 0
