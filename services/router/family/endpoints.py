@@ -25,7 +25,7 @@ from ..errors import (
     ReferralClosedError,
     ReferralNotFoundError,
 )
-from ..referrals.endpoints import IdempotencyKey, ReferralId, once_response
+from ..referrals.endpoints import IdempotencyKey, ReferralId, created, once_response
 from . import service
 from .schemas import FamilyIn, FamilyLinked, FamilyPublic, ReferralFamily
 from .service import FamilyCaseNotFoundError, FamilyCopyError, FamilyKindMismatchError
@@ -76,11 +76,7 @@ def link_family(
     every member twice."""
     if idempotency_key is None:
         linked = service.link(session=session, referral_id=referral_id, body=body, by=by, view=view)
-        return Response(
-            content=linked.model_dump_json(by_alias=True),
-            status_code=201,
-            media_type="application/json",
-        )
+        return created(linked)
     done = service.link_once(
         session=session,
         referral_id=referral_id,

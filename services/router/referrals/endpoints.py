@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.common.db import AuditedReadSessionDep, SessionDep, request_engine, utcnow
 from services.common.errors import (
@@ -97,14 +98,8 @@ def create_referral(
     if idempotency_key is None:
         public = service.create(session=session, body=body, by=by, view=view)
         session.commit()  # in this thread, as ``create_once`` does (it says why)
-        # The JSON FastAPI would make of the model (``response_model``, by alias), without its
-        # validating the model a second time: the response model still documents it.
-        return Response(
-            content=public.model_dump_json(by_alias=True),
-            status_code=201,
-            media_type="application/json",
-        )
-    created = service.create_once(
+        return created(public)
+    done = service.create_once(
         session=session,
         engine=request_engine(request),
         body=body,
@@ -113,7 +108,15 @@ def create_referral(
         key=idempotency_key,
         now=utcnow(),
     )
-    return once_response(created)
+    return once_response(done)
+
+
+def created(made: BaseModel | bytes) -> Response:
+    """201 with the JSON FastAPI would make of the model (``response_model``, by alias), or
+    that JSON already made, without FastAPI validating the model a second time: the response
+    model still documents it."""
+    content = made if isinstance(made, bytes) else made.model_dump_json(by_alias=True)
+    return Response(content=content, status_code=201, media_type="application/json")
 
 
 def once_response(done: bytes | service.Replay) -> Response:
@@ -123,7 +126,7 @@ def once_response(done: bytes | service.Replay) -> Response:
         return JSONResponse(
             done.body, status_code=done.status, headers={"Idempotent-Replayed": "true"}
         )
-    return Response(content=done, status_code=201, media_type="application/json")
+    return created(done)
 
 
 @router.get(
