@@ -120,7 +120,8 @@ class IdempotencyKey(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     request_hash: str = Field(max_length=64)
     status: str = Field(max_length=12)
-    """``in_progress`` while the first request runs, then ``done``."""
+    """``in_progress`` while the first request runs (seen only by its own transaction: the
+    claim commits with the answer), then ``done``."""
     claimed_at: dt.datetime = Field(sa_type=UtcDateTime)
     referral_id: str | None = Field(default=None, max_length=36)
     response_status: int | None = None

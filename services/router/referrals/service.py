@@ -88,7 +88,9 @@ log = logging.getLogger("pathways.router.referrals")
 
 LISTING = "referrals"
 IDEMPOTENCY_LEASE = dt.timedelta(seconds=60)
-"""A claim older than this whose request never finished (a crash) may be taken over."""
+"""A claim older than this whose request never finished may be taken over. Claims are committed
+only with their answer now, so only an earlier version of the router leaves such claims (``_claim``
+says when)."""
 
 SENT = frozenset({"requested", "accepted", "in_progress"})
 SOURCE_WORDS = {"police": "the police", "agency": "a referring agency", "self": "the victim"}
