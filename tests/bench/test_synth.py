@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.engine import measure
+from bench.engine import measure, scale
 from bench.stats import percentile
 from bench.synth import (
     CAMBS,
@@ -76,3 +76,16 @@ def test_the_engine_measure_runs_on_the_shipped_directory() -> None:
     assert figures["plan"]["calls"] == 20
     assert 0 < figures["plan"]["p50_ms"] <= figures["plan"]["p99_ms"]
     assert figures["reassess"]["calls"] > 0
+
+
+def test_the_scale_figure_interleaves_passes_over_both_sizes() -> None:
+    areas = [a for force in geography() for a in force]
+    referrals = [
+        referral_from_dict(b, today=NOW.date())
+        for b in referral_bodies(20, seed=1, areas=areas, today=NOW.date())
+    ]
+    figures = scale((1_000, 2_000), referrals, rounds=3)
+    assert figures["sizes"] == [1_000, 2_000]
+    assert figures["small"]["calls"] == figures["large"]["calls"] == 60
+    ratio = figures["large"]["p99_ms"] / figures["small"]["p99_ms"]
+    assert figures["p99_ratio"] == round(ratio, 3)
