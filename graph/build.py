@@ -118,6 +118,7 @@ class PathwayGraph:
         "_succ_by_area",
         "_succ_in",
         "_targeting",
+        "fixed_costs",
         "services",
         "version",
     )
@@ -166,6 +167,9 @@ class PathwayGraph:
         self._lock = threading.Lock()
         self._preferred: dict[tuple[Need, str], Ranked] = {}
         self._targeting: dict[str, float] = {}
+        self.fixed_costs: dict[str, int] = {}
+        """The part of each service's cost in a plan that is the same for every victim,
+        filled by ``graph.plan`` on first use."""
         self._in_area: dict[str, Ranked] = {}
         self._reach_cache: OrderedDict[tuple[str, str, frozenset[str]], PathSearch] = OrderedDict()
 

@@ -500,14 +500,19 @@ class _Planner:
         return LANGUAGE_COST[m.language.rank] + ACCESS_COST * len(m.to_arrange)
 
     def cost(self, sid: str, reach: Reach) -> int:
+        # Weighed for every usable candidate of every need (8 each in a dense area), so the
+        # parts that do not depend on the victim are worked out once per graph.
         status, _ = self.capacity(sid)
-        return (
-            SERVICE_COST
+        fixed = self.graph.fixed_costs.get(sid)
+        if fixed is None:
+            bonus = round(TARGETING_BONUS * self.graph.targeting(sid))
+            fixed = self.graph.fixed_costs[sid] = SERVICE_COST - bonus
+        cost = (
+            fixed
             + (AMBER_COST if status is CapacityStatus.AMBER else 0)
             + round(reach.days * DAY_COST)
-            - round(TARGETING_BONUS * self.graph.targeting(sid))
-            + self.access_cost(sid)
         )
+        return cost + self.access_cost(sid) if self.asks_access else cost
 
     def assign(
         self,
@@ -848,10 +853,21 @@ def _cover(
     for need in needs:
         for sid in allowed[need]:
             covers[sid] = covers.get(sid, frozenset()) | {need}
+    # The search works on bit masks of the needs (bit i: needs[i]), which it combines at every
+    # node: a dense area gives 8 options per need.
+    bit = {need: 1 << i for i, need in enumerate(needs)}
+    masks = {sid: sum(bit[n] for n in c) for sid, c in covers.items()}
     kept: list[str] = []
+    within_kept: set[int] = set()  # every subset of a kept service's needs
     for sid in sorted(covers, key=lambda s: (cost[s], s)):
-        if not any(covers[k] >= covers[sid] for k in kept):
+        if masks[sid] not in within_kept:
             kept.append(sid)
+            mask = sub = masks[sid]
+            while True:
+                within_kept.add(sub)
+                if not sub:
+                    break
+                sub = (sub - 1) & mask
     covers = {sid: covers[sid] for sid in kept}
     allowed = {need: [s for s in allowed[need] if s in covers] for need in needs}
     best: tuple[int, tuple[str, ...]] | None = None
@@ -859,12 +875,18 @@ def _cover(
     cheapest = min(cost[s] for s in covers) if covers else 0
     widest = max((len(c) for c in covers.values()), default=1)
     by_cost = {n: sorted(allowed[n], key=lambda s: (cost[s], s)) for n in needs}
+    # Branch on the need with the fewest options, then in the needs' order (a stable sort): the
+    # search still sees every cover, it just reaches the good ones sooner.
+    branch_order = [
+        (bit[n], [(sid, masks[sid], cost[sid]) for sid in by_cost[n]])
+        for n in sorted(needs, key=lambda n: len(by_cost[n]))
+    ]
 
-    def search(uncovered: frozenset[Need], chosen: tuple[str, ...], total: int) -> None:
+    def search(uncovered: int, chosen: tuple[str, ...], total: int) -> None:
         nonlocal best, nodes
         nodes += 1
         # Each service covers at most `widest` needs and costs at least `cheapest`.
-        bound = total + -(-len(uncovered) // widest) * cheapest
+        bound = total + -(-uncovered.bit_count() // widest) * cheapest
         if best is not None and bound > best[0]:
             return
         if not uncovered:
@@ -874,13 +896,11 @@ def _cover(
             return
         if nodes > SEARCH_LIMIT:
             return
-        # Branch on the need with the fewest options (then in the needs' order): the search
-        # still sees every cover, it just reaches the good ones sooner.
-        need = min((n for n in needs if n in uncovered), key=lambda n: len(by_cost[n]))
-        for sid in by_cost[need]:
-            search(uncovered - covers[sid], (*chosen, sid), total + cost[sid])
+        options = next(o for need_bit, o in branch_order if uncovered & need_bit)
+        for sid, mask, price in options:
+            search(uncovered & ~mask, (*chosen, sid), total + price)
 
-    search(frozenset(needs), (), 0)
+    search((1 << len(needs)) - 1, (), 0)
     if best is not None:
         return best[1]
     uncovered = set(needs)
