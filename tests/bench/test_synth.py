@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bench.engine import measure, scale
+from bench.planhash import fingerprint
 from bench.stats import percentile
 from bench.synth import (
     CAMBS,
@@ -89,3 +90,12 @@ def test_the_scale_figure_interleaves_passes_over_both_sizes() -> None:
     assert figures["small"]["calls"] == figures["large"]["calls"] == 60
     ratio = figures["large"]["p99_ms"] / figures["small"]["p99_ms"]
     assert figures["p99_ratio"] == round(ratio, 3)
+
+
+def test_the_plan_fingerprint_is_the_same_for_the_same_plans() -> None:
+    document = load_directory_document()
+    referrals = [referral_from_dict(b, today=NOW.date()) for b in referral_bodies(10, seed=1)]
+    first = fingerprint(document, referrals)
+    assert first == fingerprint(document, referrals)
+    assert first != fingerprint(document, referrals[:9])
+    assert len(first) == 64
