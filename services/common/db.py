@@ -433,16 +433,9 @@ def insert_rows(
     if dialect.name == "postgresql" and tables:
         shape = tuple((t, _row_columns(t, rows[t][0])) for t in tables)
         documents = tuple(_json_rows(t, columns, rows[t]) for t, columns in shape)
-        sql = _postgres_insert_sql(shape, dialect)
-        if also is not None:
-            extra, values = also
-            # The extra statement goes first, so its parameters come before the documents.
-            if sql.startswith("WITH "):
-                sql = f"WITH a AS ({extra}), {sql.removeprefix('WITH ')}"
-            else:
-                sql = f"WITH a AS ({extra}) {sql}"
-            documents = (*values, *documents)
-        connection.exec_driver_sql(sql, documents)
+        extra, values = also if also is not None else (None, ())
+        sql = _postgres_insert_sql(shape, dialect, extra)
+        connection.exec_driver_sql(sql, (*values, *documents))
         return
     for table in tables:
         batch = rows[table]
@@ -524,7 +517,11 @@ def _names(table: Table) -> dict[str, str]:
 
 
 @functools.cache
-def _postgres_insert_sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect) -> str:
+def _postgres_insert_sql(
+    shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect, extra: str | None
+) -> str:
+    """The one statement of ``insert_rows`` on PostgreSQL, rendered once per shape. ``extra``
+    (``also``) is its first CTE, so that its parameters come before the rows' documents."""
     quote = dialect.identifier_preparer
     statements = []
     for table, columns in shape:
@@ -544,10 +541,9 @@ def _postgres_insert_sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], diale
             f"LATERAL json_populate_record(NULL::{name}, e.value) AS r ORDER BY e.n"
         )
     *first, last = statements
-    if not first:
-        return last
-    ctes = ", ".join(f"i{i} AS ({sql})" for i, sql in enumerate(first))
-    return f"WITH {ctes} {last}"
+    ctes = [f"a AS ({extra})"] if extra is not None else []
+    ctes += [f"i{i} AS ({sql})" for i, sql in enumerate(first)]
+    return f"WITH {', '.join(ctes)} {last}" if ctes else last
 
 
 _ROWS_PER_STATEMENT = 200
