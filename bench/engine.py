@@ -148,24 +148,38 @@ def measure(
     }
 
 
-def run(*, quick: bool = False, plans: int | None = None) -> dict[str, Any]:
-    plans = plans or (500 if quick else 2_000)
-    today = NOW.date()
-    results: list[dict[str, Any]] = []
-
-    cambs = [referral_from_dict(b, today=today) for b in referral_bodies(plans, seed=2)]
+def shipped_document() -> dict[str, Any]:
+    """The shipped directory as a snapshot document. The file has no capacity dates (the seed
+    stamps them): they are stamped as fresh."""
     shipped = load_directory_document()
-    # The shipped file has no capacity dates (the seed stamps them): stamp them as fresh.
     for s in shipped["services"]:
         s["capacity"]["updated"] = NOW.isoformat()
+    return shipped
+
+
+def county_referrals(count: int) -> list[Referral]:
+    """The benchmark's referral stream in Cambridgeshire and Peterborough."""
+    return [referral_from_dict(b, today=NOW.date()) for b in referral_bodies(count, seed=2)]
+
+
+def national_referrals(count: int, *, seed: int = 2) -> list[Referral]:
+    """The benchmark's referral stream across every area of the synthetic national directory."""
+    areas = [a for force in geography() for a in force]
+    today = NOW.date()
+    bodies = referral_bodies(count, seed=seed, areas=areas, today=today)
+    return [referral_from_dict(b, today=today) for b in bodies]
+
+
+def run(*, quick: bool = False, plans: int | None = None) -> dict[str, Any]:
+    plans = plans or (500 if quick else 2_000)
+    results: list[dict[str, Any]] = []
+
+    cambs = county_referrals(plans)
+    shipped = shipped_document()
     results.append(measure("Cambridgeshire and Peterborough (shipped)", shipped, cambs))
     print(_row(results[-1]), flush=True)
 
-    areas = [a for force in geography() for a in force]
-    national = [
-        referral_from_dict(b, today=today)
-        for b in referral_bodies(plans, seed=2, areas=areas, today=today)
-    ]
+    national = national_referrals(plans)
     for size in QUICK_SIZES if quick else SIZES:
         document = national_directory(size, seed=1)
         results.append(measure(f"national, {size:,} services", document, national))

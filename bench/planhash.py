@@ -17,20 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from graph.build import build_graph
-from graph.codec import (
-    canonical_json,
-    diff_to_dict,
-    directory_from_dict,
-    load_directory_document,
-    plan_to_dict,
-    referral_from_dict,
-)
+from graph.codec import canonical_json, diff_to_dict, directory_from_dict, plan_to_dict
 from graph.model import Referral
 from graph.plan import make_plan
 from graph.reassess import reassess
 
-from .engine import reassessment_case
-from .synth import NOW, geography, national_directory, referral_bodies
+from .engine import county_referrals, national_referrals, reassessment_case, shipped_document
+from .synth import NOW, national_directory
 
 
 def fingerprint(document: dict[str, Any], referrals: Sequence[Referral]) -> str:
@@ -52,17 +45,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--referrals", type=int, default=1_500)
     parser.add_argument("--sizes", default="1000,10000,50000")
     args = parser.parse_args(argv)
-    today = NOW.date()
-    shipped = load_directory_document()
-    for service in shipped["services"]:  # as bench/engine.py stamps them: fresh
-        service["capacity"]["updated"] = NOW.isoformat()
-    county = [referral_from_dict(b, today=today) for b in referral_bodies(args.referrals, seed=2)]
-    print(f"shipped {fingerprint(shipped, county)}", flush=True)
-    areas = [area for force in geography() for area in force]
-    national = [
-        referral_from_dict(b, today=today)
-        for b in referral_bodies(args.referrals, seed=2, areas=areas, today=today)
-    ]
+    county = county_referrals(args.referrals)
+    print(f"shipped {fingerprint(shipped_document(), county)}", flush=True)
+    national = national_referrals(args.referrals)
     for size in (int(s) for s in args.sizes.split(",") if s):
         document = national_directory(size, seed=1)
         print(f"{size} {fingerprint(document, national)}", flush=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.engine import measure, scale
+from bench.engine import measure, national_referrals, scale
 from bench.planhash import fingerprint
 from bench.stats import percentile
 from bench.synth import (
@@ -80,12 +80,7 @@ def test_the_engine_measure_runs_on_the_shipped_directory() -> None:
 
 
 def test_the_scale_figure_interleaves_passes_over_both_sizes() -> None:
-    areas = [a for force in geography() for a in force]
-    referrals = [
-        referral_from_dict(b, today=NOW.date())
-        for b in referral_bodies(20, seed=1, areas=areas, today=NOW.date())
-    ]
-    figures = scale((1_000, 2_000), referrals, rounds=3)
+    figures = scale((1_000, 2_000), national_referrals(20, seed=1), rounds=3)
     assert figures["sizes"] == [1_000, 2_000]
     assert figures["small"]["calls"] == figures["large"]["calls"] == 60
     ratio = figures["large"]["p99_ms"] / figures["small"]["p99_ms"]
