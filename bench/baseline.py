@@ -14,8 +14,8 @@ Why the comparison is fair:
 - **Same engine.** It uses the services' own ``create_db_engine`` (``services/common/db.py``):
   SQLite as a WAL file with ``synchronous=NORMAL``, foreign keys and the busy timeout, and a
   write transaction that starts with ``BEGIN IMMEDIATE``; PostgreSQL through psycopg 3 with
-  pre-ping and a pool of 10 connections kept open and 5 more under load. Any change there
-  applies to both.
+  pre-ping, and a pool of the same size (``PATHWAYS_DATABASE_CONNECTIONS``, read here too). Any
+  change there applies to both.
 - **Same request style.** A sync endpoint (FastAPI runs it on the thread pool, as it does the
   router's), one session per request committed before the response is sent, a pydantic model
   as the body and a ``response_model``.
@@ -54,9 +54,10 @@ from graph.vocabulary import (
     SourceKind,
     VictimRole,
 )
-from services.common.db import UtcDateTime, create_db_engine, writer
+from services.common.db import DATABASE_CONNECTIONS, UtcDateTime, create_db_engine, writer
 
 DATABASE_URL_VARIABLE = "PATHWAYS_BENCH_BASELINE_DATABASE_URL"
+CONNECTIONS_VARIABLE = "PATHWAYS_DATABASE_CONNECTIONS"
 
 ROUTER_EXTRAS = (
     "two middlewares (body size cap, JSON content type)",
@@ -166,10 +167,16 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def connections() -> int:
+    """``PATHWAYS_DATABASE_CONNECTIONS``, as the services read it (their default without it)."""
+    value = os.environ.get(CONNECTIONS_VARIABLE)
+    return int(value) if value else DATABASE_CONNECTIONS
+
+
 def create_app(database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_db_engine(database_url)
+        engine = create_db_engine(database_url, connections=connections())
         # A benchmark table, not a service's: made here rather than by a migration.
         SQLModel.metadata.create_all(engine, tables=[TABLE])
         app.state.engine = engine

@@ -68,13 +68,20 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_CONNECT_TIMEOUT_S = 5
-POSTGRES_POOL_SIZE = 10
-POSTGRES_MAX_OVERFLOW = 5
-"""A PostgreSQL engine keeps 10 connections open and opens up to 5 more under load (15 in all:
-the process's database slots, ``database_slot``). SQLAlchemy's default, 5 + 10, closed and
-reopened connections all the time under a steady load of more than 5 requests at once (each
-connection a new server process on PostgreSQL's side): 4 % of the router's CPU under 32
-clients, and more of the server's."""
+DATABASE_CONNECTIONS = 4
+"""How many requests of one process work on the database at once, unless
+``PATHWAYS_DATABASE_CONNECTIONS`` says otherwise: the size of the engine's pool (every
+connection kept open once made, none opened beyond it) and the number of the process's
+database slots (``database_slot``; the rest of the requests wait there, in the event loop).
+
+One process runs Python on one core at a time, and a request spends most of its time there,
+not waiting on the database: a few requests at once keep that core busy. More only take turns
+on it, each finishing later, and pay for the turns. At 32 clients on loopback PostgreSQL, 4
+served about 10 % more referrals per second than the 15 this was before (bench/README.md). A
+database further away, where a request waits longer for each answer, may want more."""
+DATABASE_CONNECTIONS_MAX = 30
+"""Well under the 40 worker threads that sync endpoints run on (anyio's default): a request
+with a slot always finds a thread."""
 
 
 def utcnow() -> dt.datetime:
@@ -113,12 +120,17 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``: a SQLite file (created with its folder) or PostgreSQL."""
+def create_db_engine(url: str, *, connections: int = DATABASE_CONNECTIONS) -> Engine:
+    """An engine for ``url``: a SQLite file (created with its folder) or PostgreSQL, with a
+    pool of ``connections`` (see ``DATABASE_CONNECTIONS``)."""
+    if not 1 <= connections <= DATABASE_CONNECTIONS_MAX:
+        raise ValueError(f"connections must be from 1 to {DATABASE_CONNECTIONS_MAX}")
     u = make_url(normalise_url(url))
     backend = u.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(u.render_as_string(hide_password=False), u.database)
+        return _sqlite_engine(
+            u.render_as_string(hide_password=False), u.database, connections=connections
+        )
     if backend == "postgresql":
         if u.get_driver_name() != "psycopg":
             raise ValueError(f"use postgresql+psycopg:// (psycopg 3), not {u.drivername}://")
@@ -127,8 +139,8 @@ def create_db_engine(url: str) -> Engine:
         return create_engine(
             u.difference_update_query(["connect_timeout"]),
             pool_pre_ping=True,
-            pool_size=POSTGRES_POOL_SIZE,
-            max_overflow=POSTGRES_MAX_OVERFLOW,
+            pool_size=connections,
+            max_overflow=0,
             connect_args={"connect_timeout": connect_timeout},
         )
     raise ValueError(
@@ -137,7 +149,7 @@ def create_db_engine(url: str) -> Engine:
     )
 
 
-def _sqlite_engine(url: str, database: str | None) -> Engine:
+def _sqlite_engine(url: str, database: str | None, *, connections: int) -> Engine:
     if not database or database == ":memory:" or database.startswith("file:"):
         raise ValueError("SQLite needs a file path (the services share it across threads)")
     try:
@@ -146,6 +158,8 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         log.warning("cannot create the folder of %s: %s", database, exc)
     engine = create_engine(
         url,
+        pool_size=connections,
+        max_overflow=0,
         connect_args={
             "check_same_thread": False,
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -281,19 +295,16 @@ def request_engine(request: Request) -> Engine:
     return engine
 
 
-DB_SLOTS_MAX = 30
-"""At most this many requests of one process work on the database at once (fewer when the
-pool is smaller): well under the 40 worker threads sync endpoints run on (anyio's default)."""
-
 _slots: weakref.WeakKeyDictionary[Engine, anyio.Semaphore] = weakref.WeakKeyDictionary()
 _slots_lock = threading.Lock()
 
 
 def _pool_capacity(engine: Engine) -> int:
     pool = engine.pool
-    size = pool.size() if isinstance(pool, QueuePool) else DB_SLOTS_MAX
-    overflow = int(getattr(pool, "_max_overflow", 0))
-    return DB_SLOTS_MAX if overflow < 0 else max(1, min(DB_SLOTS_MAX, size + overflow))
+    if not isinstance(pool, QueuePool):
+        return DATABASE_CONNECTIONS
+    overflow = max(0, int(getattr(pool, "_max_overflow", 0)))
+    return max(1, min(DATABASE_CONNECTIONS_MAX, pool.size() + overflow))
 
 
 async def database_slot(request: Request) -> AsyncIterator[None]:

@@ -12,6 +12,8 @@ from typing import Literal, Self
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .db import DATABASE_CONNECTIONS, DATABASE_CONNECTIONS_MAX
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -33,6 +35,14 @@ class ServiceSettings(BaseSettings):
         description="Development only: accept http:// webhook URLs that point at loopback.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    database_connections: int = Field(
+        default=DATABASE_CONNECTIONS,
+        ge=1,
+        le=DATABASE_CONNECTIONS_MAX,
+        description="How many requests of one process work on the database at once: the "
+        "size of its connection pool. The rest wait their turn without holding a thread. "
+        "A few keep one process's core busy; raise it for a database with a slow round trip.",
+    )
     log_format: Literal["json", "text"] = Field(
         default="json",
         description="How `pathways serve` and `pathways worker` write logs to standard error: "

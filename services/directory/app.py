@@ -87,10 +87,12 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[DirectoryState]:
-        engine = create_db_engine(settings.database_url)
+        engine = create_db_engine(settings.database_url, connections=settings.database_connections)
         # /metrics reads the database on an engine of its own: the scrape holds a pooled
         # connection for its key check while the collector reads.
-        metrics_engine = create_db_engine(settings.database_url)
+        metrics_engine = create_db_engine(
+            settings.database_url, connections=settings.database_connections
+        )
         unregister = register(
             metrics.registry,
             DirectoryCollector(engine=metrics_engine, cache_seconds=settings.metrics_cache_seconds),

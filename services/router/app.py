@@ -47,6 +47,8 @@ from .worker import Worker
 log = logging.getLogger("pathways.router")
 
 SERVICE_NAME = "router"
+WORKER_CONNECTIONS = 2
+"""The in-process worker's pool: it works in one thread, one session at a time."""
 VERSION = "1.0.0"
 
 DESCRIPTION = """\
@@ -101,7 +103,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[RouterState]:
-        engine = create_db_engine(settings.database_url)
+        engine = create_db_engine(settings.database_url, connections=settings.database_connections)
         client = DirectoryClient(
             base_url=settings.directory_url,
             api_key=settings.directory_api_key.get_secret_value()
@@ -113,7 +115,9 @@ def create_app(
         )
         # The view reads and stores snapshots from inside requests that already hold one of the
         # pool's connections: with its own, a burst of requests cannot deadlock the pool.
-        view_engine = create_db_engine(settings.database_url)
+        view_engine = create_db_engine(
+            settings.database_url, connections=settings.database_connections
+        )
         view = DirectoryView(
             client=client, engine=view_engine, max_age_seconds=settings.snapshot_max_age_seconds
         )
@@ -121,12 +125,17 @@ def create_app(
         # stored before the first referral's webhooks go out (a fresh install would otherwise
         # race them). A directory that is down now is not an error: requests will retry.
         await anyio.to_thread.run_sync(_warm_up, view)
-        worker = _worker(settings, engine, view, webhook_transport)
+        # The in-process worker has an engine of its own too, so that a request holding one of
+        # the process's database slots always finds a connection free in the requests' pool.
+        worker_engine = create_db_engine(settings.database_url, connections=WORKER_CONNECTIONS)
+        worker = _worker(settings, worker_engine, view, webhook_transport)
         if settings.run_worker:
             worker.start()
         # /metrics reads the database on an engine of its own: the scrape holds a pooled
         # connection for its key check while the collector reads (as the view's engine, above).
-        metrics_engine = create_db_engine(settings.database_url)
+        metrics_engine = create_db_engine(
+            settings.database_url, connections=settings.database_connections
+        )
         unregister = register(
             metrics.registry,
             RouterCollector(
@@ -151,6 +160,7 @@ def create_app(
             view.close()
             client.close()
             view_engine.dispose()
+            worker_engine.dispose()
             engine.dispose()
 
     app = FastAPI(

@@ -15,9 +15,13 @@ from typing import Any, cast
 import anyio
 import pytest
 from fastapi import Request
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from services.common.db import _pool_capacity, create_db_engine, get_session, get_writing_session
+from services.directory.app import create_app as create_directory_app
+from services.directory.settings import DirectorySettings
 
 
 def _request(engine: Engine, method: str) -> Request:
@@ -103,19 +107,56 @@ def test_a_session_the_endpoint_committed_is_closed_without_a_worker_thread(
     anyio.run(run)
 
 
-def test_a_postgresql_pool_keeps_ten_connections_open_and_lets_fifteen_work(
-    postgres_url: str,
+@pytest.mark.parametrize("connections", [1, 4, 9])
+def test_a_postgresql_pool_keeps_every_connection_open_and_opens_none_beyond_it(
+    postgres_url: str, connections: int
 ) -> None:
-    """Fifteen requests at once (the process's database slots) each get a connection; once
-    they are done, ten stay open for the next ones rather than being closed and made again."""
-    engine = create_db_engine(postgres_url)
+    """As many requests as the process has database slots each get a connection; once they
+    are done, every one stays open for the next requests rather than being closed and made
+    again; and there is never one more (it would go to a request without a slot)."""
+    engine = create_db_engine(postgres_url, connections=connections)
     try:
-        assert _pool_capacity(engine) == 15
-        held = [engine.connect() for _ in range(15)]
+        assert _pool_capacity(engine) == connections
+        held = [engine.connect() for _ in range(connections)]
         for connection in held:
             connection.execute(text("SELECT 1"))
+        assert engine.pool.overflow() <= 0  # type: ignore[attr-defined]
         for connection in held:
             connection.close()
-        assert engine.pool.checkedin() == 10  # type: ignore[attr-defined]
+        assert engine.pool.checkedin() == connections  # type: ignore[attr-defined]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("connections", [1, 4, 9])
+def test_a_sqlite_engine_has_as_many_slots_as_it_is_given(tmp_path: Path, connections: int) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'slots.db'}", connections=connections)
+    try:
+        assert _pool_capacity(engine) == connections
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("connections", [0, 31])
+def test_a_pool_size_out_of_range_is_refused(tmp_path: Path, connections: int) -> None:
+    with pytest.raises(ValueError, match="from 1 to 30"):
+        create_db_engine(f"sqlite:///{tmp_path / 'x.db'}", connections=connections)
+
+
+def test_the_setting_sizes_the_pool_of_the_app_it_is_given_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATHWAYS_DATABASE_CONNECTIONS", "3")
+    settings = DirectorySettings(directory_database_url=f"sqlite:///{tmp_path / 'd.db'}")
+    assert settings.database_connections == 3
+    with TestClient(create_directory_app(settings)) as client:
+        assert _pool_capacity(client.app_state["engine"]) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "31", "four"])
+def test_a_setting_out_of_range_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PATHWAYS_DATABASE_CONNECTIONS", value)
+    with pytest.raises(ValidationError, match="database_connections"):
+        DirectorySettings(directory_database_url=f"sqlite:///{tmp_path / 'd.db'}")
