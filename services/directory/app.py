@@ -19,7 +19,12 @@ from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
 from services.common.media import JsonBodyMiddleware
 from services.common.migrations import MigrationSet
-from services.common.observability import HttpMetrics, install_observability, register
+from services.common.observability import (
+    METRICS_CONNECTIONS,
+    HttpMetrics,
+    install_observability,
+    register,
+)
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
@@ -90,9 +95,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
         engine = create_db_engine(settings.database_url, connections=settings.database_connections)
         # /metrics reads the database on an engine of its own: the scrape holds a pooled
         # connection for its key check while the collector reads.
-        metrics_engine = create_db_engine(
-            settings.database_url, connections=settings.database_connections
-        )
+        metrics_engine = create_db_engine(settings.database_url, connections=METRICS_CONNECTIONS)
         unregister = register(
             metrics.registry,
             DirectoryCollector(engine=metrics_engine, cache_seconds=settings.metrics_cache_seconds),

@@ -24,7 +24,12 @@ from services.common.errors import ProblemError, install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
 from services.common.media import JsonBodyMiddleware
-from services.common.observability import HttpMetrics, install_observability, register
+from services.common.observability import (
+    METRICS_CONNECTIONS,
+    HttpMetrics,
+    install_observability,
+    register,
+)
 from services.common.openapi import install_openapi
 from services.common.state import ServiceState
 
@@ -49,6 +54,8 @@ log = logging.getLogger("pathways.router")
 SERVICE_NAME = "router"
 WORKER_CONNECTIONS = 2
 """The in-process worker's pool: it works in one thread, one session at a time."""
+VIEW_CONNECTIONS = 2
+"""The snapshot view's pool: one read at a time (under its lock) and its writer thread."""
 VERSION = "1.0.0"
 
 DESCRIPTION = """\
@@ -115,9 +122,7 @@ def create_app(
         )
         # The view reads and stores snapshots from inside requests that already hold one of the
         # pool's connections: with its own, a burst of requests cannot deadlock the pool.
-        view_engine = create_db_engine(
-            settings.database_url, connections=settings.database_connections
-        )
+        view_engine = create_db_engine(settings.database_url, connections=VIEW_CONNECTIONS)
         view = DirectoryView(
             client=client, engine=view_engine, max_age_seconds=settings.snapshot_max_age_seconds
         )
@@ -133,9 +138,7 @@ def create_app(
             worker.start()
         # /metrics reads the database on an engine of its own: the scrape holds a pooled
         # connection for its key check while the collector reads (as the view's engine, above).
-        metrics_engine = create_db_engine(
-            settings.database_url, connections=settings.database_connections
-        )
+        metrics_engine = create_db_engine(settings.database_url, connections=METRICS_CONNECTIONS)
         unregister = register(
             metrics.registry,
             RouterCollector(

@@ -13,11 +13,12 @@
 
 from .install import install_observability
 from .logging import configure_logging
-from .metrics import DatabaseCollector, HttpMetrics, metrics_router, register
+from .metrics import METRICS_CONNECTIONS, DatabaseCollector, HttpMetrics, metrics_router, register
 from .middleware import ObservabilityMiddleware
 from .request_id import REQUEST_ID_HEADER, current_request_id, new_request_id, outbound_request_id
 
 __all__ = [
+    "METRICS_CONNECTIONS",
     "REQUEST_ID_HEADER",
     "DatabaseCollector",
     "HttpMetrics",

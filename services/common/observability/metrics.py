@@ -99,6 +99,10 @@ class HttpMetrics:
         return generate_latest(self.registry)
 
 
+METRICS_CONNECTIONS = 1
+"""The pool of a collector's engine: it reads once at a time (concurrent scrapes wait)."""
+
+
 class DatabaseCollector(ABC):
     """A collector whose figures come from the database when ``/metrics`` is scraped.
 
