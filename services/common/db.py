@@ -88,6 +88,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_SQLITE_DATETIME_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+"""SQLAlchemy's SQLite DATETIME storage format (its default), which ``UtcDateTime`` writes
+directly."""
+
+
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
 
@@ -101,6 +108,29 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
             raise ValueError("refusing to store a naive datetime: give it a timezone")
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, the text SQLAlchemy's DATETIME stores (``YYYY-MM-DD HH:MM:SS.ffffff``,
+        UTC) in one step: the processor it composes from ``process_bind_param`` and DATETIME's
+        own, which fills a dict and a %-format for every value, took 1.9 µs a value (this one
+        0.85) and 4 % of the router's samples under load on SQLite: a new referral writes a few
+        dozen datetimes. ``tests/common/test_utc_datetime.py`` holds the two to the same text."""
+        composed = super().bind_processor(dialect)
+        storage = getattr(self.impl_instance.dialect_impl(dialect), "_storage_format", None)
+        if dialect.name != "sqlite" or storage != _SQLITE_DATETIME_FORMAT or composed is None:
+            return composed
+        utc = dt.UTC
+        datetime = dt.datetime
+
+        def process(value: Any) -> Any:
+            if type(value) is not datetime or value.tzinfo is not utc:
+                # None, another zone, a subclass, a naive datetime (refused): the long way.
+                return composed(value)
+            # An aware datetime's ISO form ends in its offset; the 26 characters before it
+            # are the stored text (a year always has four digits).
+            return value.isoformat(" ", "microseconds")[:26]
+
+        return process
 
     def process_result_value(
         self, value: dt.datetime | None, dialect: Dialect
