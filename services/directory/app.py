@@ -39,7 +39,7 @@ from .search.endpoints import router as search_router
 from .services.endpoints import router as services_router
 from .settings import DirectorySettings
 from .snapshot.endpoints import router as snapshot_router
-from .snapshot.service import SnapshotCache
+from .snapshot.service import SNAPSHOT_CONNECTIONS, SnapshotCache
 from .vocabulary.endpoints import router as vocabulary_router
 from .webhooks.endpoints import router as webhooks_router
 
@@ -74,14 +74,16 @@ class DirectoryState(ServiceState):
     snapshots: SnapshotCache
 
 
-def _state(settings: DirectorySettings, engine: Engine, migrations: MigrationSet) -> DirectoryState:
+def _state(
+    settings: DirectorySettings, engine: Engine, snapshot_engine: Engine, migrations: MigrationSet
+) -> DirectoryState:
     return DirectoryState(
         service_name=SERVICE_NAME,
         engine=engine,
         migrations=migrations,
         schema_head=migrations.head(),
         settings=settings,
-        snapshots=SnapshotCache(size=settings.snapshot_cache_size),
+        snapshots=SnapshotCache(engine=snapshot_engine, size=settings.snapshot_cache_size),
     )
 
 
@@ -93,6 +95,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[DirectoryState]:
         engine = create_db_engine(settings.database_url, connections=settings.database_connections)
+        snapshot_engine = create_db_engine(settings.database_url, connections=SNAPSHOT_CONNECTIONS)
         # /metrics reads the database on an engine of its own: the scrape holds a pooled
         # connection for its key check while the collector reads.
         metrics_engine = create_db_engine(settings.database_url, connections=METRICS_CONNECTIONS)
@@ -101,10 +104,11 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
             DirectoryCollector(engine=metrics_engine, cache_seconds=settings.metrics_cache_seconds),
         )
         try:
-            yield _state(settings, engine, MIGRATIONS)
+            yield _state(settings, engine, snapshot_engine, MIGRATIONS)
         finally:
             unregister()
             metrics_engine.dispose()
+            snapshot_engine.dispose()
             engine.dispose()
 
     app = FastAPI(

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from graph.vocabulary import AREA_CODE, ENTRY_NODES, CapacityStatus, Need
 from services.common.auth import service as keys
 from services.common.auth.schemas import Role
-from services.common.db import SessionDep, request_engine, utcnow
+from services.common.db import SessionDep, utcnow
 from services.common.errors import (
     PreconditionFailedError,
     PreconditionRequiredError,
@@ -202,7 +202,7 @@ def sign_out(*, request: Request, form: FormDep) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(*, request: Request, session: SessionDep, user: UserDep, cache: SnapshotsDep) -> Response:
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     board = views.capacity_board(snapshot.directory, now=utcnow())
     counts = {
         "services": len(board),
@@ -239,7 +239,7 @@ def list_services(
         provider_id=filters["provider"] or None,
         capacity_status=filters["capacity_status"] or None,
     )
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     return render(
         request,
         "services.html",
@@ -347,7 +347,7 @@ def _detail(
     status_code: int = 200,
 ) -> Response:
     found = services.get_service(session=session, service_id=service_id, by=user.principal)
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     names = {s.id: s.name for s in snapshot.directory.services}
     names.update(labels.ENTRY_NODES)
     return render(
@@ -529,7 +529,7 @@ def _board(
     values: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     rows = views.capacity_board(snapshot.directory, now=utcnow())
     notice_for = _query(request, "service")
     names = {r.service_id: r.name for r in rows}
@@ -570,7 +570,7 @@ def _pathways(
     notice: str = "",
     status_code: int = 200,
 ) -> Response:
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     directory = snapshot.directory
     picture = views.pathway_picture(directory, now=utcnow(), area=area or None, need=need or None)
     names = {s.id: s.name for s in directory.services}
@@ -621,7 +621,7 @@ def pathway_picture(
 ) -> Response:
     """The picture on its own (filtered as the page is), to zoom, save or print."""
     area, need = _area(_query(request, "area")), _query(request, "need", NEED_CODES)
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     picture = views.pathway_picture(
         snapshot.directory, now=utcnow(), area=area or None, need=need or None
     )
@@ -739,9 +739,7 @@ def try_referral(
     answer = None
     names: dict[str, str] = {}
     if not problems:
-        snapshot = views.current_snapshot(
-            session=session, engine=request_engine(request), cache=cache
-        )
+        snapshot = views.current_snapshot(session=session, cache=cache)
         names = {s.id: s.name for s in snapshot.directory.services}
         names.update(labels.ENTRY_NODES)
         try:
@@ -777,10 +775,8 @@ def gaps_page(
 ) -> Response:
     area = _query(request, "area", labels.AREAS)
     now = utcnow()
-    reports = views.gaps(
-        session=session, engine=request_engine(request), cache=cache, now=now, area=area or None
-    )
-    snapshot = views.current_snapshot(session=session, engine=request_engine(request), cache=cache)
+    reports = views.gaps(session=session, cache=cache, now=now, area=area or None)
+    snapshot = views.current_snapshot(session=session, cache=cache)
     by_id = {s.id: s for s in snapshot.directory.services}
     return render(
         request,

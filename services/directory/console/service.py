@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from graph.build import PathwayGraph
@@ -105,9 +104,9 @@ def pathways_touching(*, session: Session, service_id: str) -> list[PathwayPubli
     )
 
 
-def current_snapshot(*, session: Session, engine: Engine, cache: SnapshotCache) -> Snapshot:
+def current_snapshot(*, session: Session, cache: SnapshotCache) -> Snapshot:
     """The directory as the router sees it now (built once per version, then cached)."""
-    return snapshots.current(session=session, engine=engine, cache=cache)
+    return snapshots.current(session=session, cache=cache)
 
 
 # --------------------------------------------------------------------------- capacity
@@ -402,7 +401,6 @@ class GapReport:
 def gaps(
     *,
     session: Session,
-    engine: Engine,
     cache: SnapshotCache,
     now: dt.datetime,
     area: str | None = None,
@@ -412,7 +410,7 @@ def gaps(
     for profile in PROFILES:
         body = profile.build(now.date(), area)
         request = SearchRequest.model_validate(body)  # the profiles are fixed, and valid
-        result = search.search(session=session, engine=engine, cache=cache, body=request, now=now)
+        result = search.search(session=session, cache=cache, body=request, now=now)
         reports.append(GapReport(profile=profile, body=body, result=result))
     return reports
 

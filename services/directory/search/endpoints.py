@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from services.common.auth.dependencies import AnyKey
-from services.common.db import SessionDep, request_engine, utcnow
+from services.common.db import SessionDep, utcnow
 from services.common.errors import UnauthorizedError, UnprocessableContentError, problem_responses
 
 from ..dependencies import SnapshotsDep
@@ -23,11 +23,9 @@ router = APIRouter(tags=["search"])
     responses=problem_responses(UnauthorizedError, UnprocessableContentError),
 )
 def search_services(
-    *, request: Request, session: SessionDep, _by: AnyKey, cache: SnapshotsDep, body: SearchRequest
+    *, session: SessionDep, _by: AnyKey, cache: SnapshotsDep, body: SearchRequest
 ) -> SearchResponse:
     """Checks every service listing a need of severity 1 or more (or, with none, every service
     in the area) with graph/'s eligibility rules, today. Red services and refused ones count as
     failures. Nothing is stored."""
-    return service.search(
-        session=session, engine=request_engine(request), cache=cache, body=body, now=utcnow()
-    )
+    return service.search(session=session, cache=cache, body=body, now=utcnow())

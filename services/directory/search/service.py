@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from graph.access import access_match
@@ -24,7 +23,6 @@ DEFAULT_SOURCE = {"kind": "agency"}
 def search(
     *,
     session: Session,
-    engine: Engine,
     cache: SnapshotCache,
     body: SearchRequest,
     now: dt.datetime,
@@ -37,7 +35,7 @@ def search(
         referral = referral_from_dict(raw, today=today)
     except InputError as exc:
         raise UnprocessableContentError.at(["body", *exc.field.split(".")], exc.message) from None
-    snapshot = snapshots.current(session=session, engine=engine, cache=cache)
+    snapshot = snapshots.current(session=session, cache=cache)
     result = graph_search(cache.graph(snapshot), referral, as_of=today, now=now)
     services = {s.id: s for s in snapshot.directory.services}
     hits = []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from services.common.auth.dependencies import require
 from services.common.auth.schemas import Principal, Role
-from services.common.db import SessionDep, request_engine
+from services.common.db import SessionDep
 from services.common.errors import ForbiddenError, UnauthorizedError, problem_responses
 from services.common.etag import IfNoneMatch, conditional_headers, not_modified
 
@@ -33,7 +33,6 @@ SnapshotReader = Annotated[Principal, Depends(require(Role.SERVICE, Role.ADMIN))
 )
 def get_snapshot(
     *,
-    request: Request,
     session: SessionDep,
     _by: SnapshotReader,
     cache: SnapshotsDep,
@@ -45,7 +44,7 @@ def get_snapshot(
         unchanged := not_modified(if_none_match, service.current_etag(session=session))
     ) is not None:
         return unchanged
-    snapshot = service.current(session=session, engine=request_engine(request), cache=cache)
+    snapshot = service.current(session=session, cache=cache)
     return Response(
         content=snapshot.body,
         media_type="application/json",

@@ -42,10 +42,22 @@ class Snapshot:
     directory: Directory
 
 
-class SnapshotCache:
-    """The last few snapshots, by version token; safe to share between threads."""
+SNAPSHOT_CONNECTIONS = 1
+"""The pool of the engine snapshots are built from: one build at a time (``SnapshotCache``)."""
 
-    def __init__(self, size: int = 4) -> None:
+
+class SnapshotCache:
+    """The last few snapshots, by version token; safe to share between threads.
+
+    A snapshot is built from ``engine``, in a transaction of its own, by one thread at a time
+    (under the cache's lock). The engine is not the requests' own: a request asking for a
+    snapshot already holds one of their connections, and with every one of them held by such
+    a request, the one building would wait for another until the pool timed out. A pool of
+    one connection (``SNAPSHOT_CONNECTIONS``) is all the builds need.
+    """
+
+    def __init__(self, *, engine: Engine, size: int = 4) -> None:
+        self.engine = engine
         self._size = size
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
         self._graphs: dict[str, PathwayGraph] = {}
@@ -135,7 +147,7 @@ def _build(*, engine: Engine) -> Snapshot:
     )
 
 
-def current(*, session: Session, engine: Engine, cache: SnapshotCache) -> Snapshot:
+def current(*, session: Session, cache: SnapshotCache) -> Snapshot:
     """The snapshot of the directory as it is now: from the cache, or built once and cached."""
     state = repository.state(session=session)
-    return cache.get_or_build(state.token, lambda: _build(engine=engine))
+    return cache.get_or_build(state.token, lambda: _build(engine=cache.engine))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from graph.codec import directory_from_dict
+from services.common.db import _pool_capacity
+from services.directory.app import create_app
+from services.directory.settings import DirectorySettings
 from services.directory.snapshot.schemas import SnapshotDocument
-from services.directory.snapshot.service import SnapshotCache
+from services.directory.snapshot.service import SNAPSHOT_CONNECTIONS, SnapshotCache
 
-from ..helpers import Api, assert_problem
+from ..helpers import Api, Keys, assert_problem
 
 
 def _cache(app: FastAPI, api: Api) -> SnapshotCache:
@@ -140,3 +145,21 @@ def test_the_snapshot_is_built_once_per_version(app: FastAPI, api: Api, director
     api.get("/snapshot", "service")
     api.get("/snapshot", "service")
     assert cache.builds == builds + 1
+
+
+def test_a_snapshot_is_built_with_every_request_connection_taken(
+    settings: DirectorySettings, keys: Keys, directory: None
+) -> None:
+    """With one database connection per process, the request asking for a snapshot holds it:
+    the build reads through a pool of its own, not by waiting (until the pool timed out, 30 s)
+    for a connection the request itself holds."""
+    one = settings.model_copy(update={"database_connections": 1})
+    with TestClient(create_app(one)) as client:
+        api = Api(client=client, keys=keys)
+        started = time.monotonic()
+        r = api.get("/snapshot", "service")
+        assert r.status_code == 200, r.text
+        assert {s["id"] for s in r.json()["services"]} == {"svc-a", "svc-b"}
+        cache = client.app_state["snapshots"]
+        assert cache.builds == 1 and _pool_capacity(cache.engine) == SNAPSHOT_CONNECTIONS
+        assert time.monotonic() - started < 20
