@@ -54,10 +54,10 @@ from graph.vocabulary import (
     SourceKind,
     VictimRole,
 )
-from services.common.db import DATABASE_CONNECTIONS, UtcDateTime, create_db_engine, writer
+from services.common.db import UtcDateTime, create_db_engine, writer
+from services.common.settings import ServiceSettings
 
 DATABASE_URL_VARIABLE = "PATHWAYS_BENCH_BASELINE_DATABASE_URL"
-CONNECTIONS_VARIABLE = "PATHWAYS_DATABASE_CONNECTIONS"
 
 ROUTER_EXTRAS = (
     "two middlewares (body size cap, JSON content type)",
@@ -167,16 +167,12 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def connections() -> int:
-    """``PATHWAYS_DATABASE_CONNECTIONS``, as the services read it (their default without it)."""
-    value = os.environ.get(CONNECTIONS_VARIABLE)
-    return int(value) if value else DATABASE_CONNECTIONS
-
-
 def create_app(database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_db_engine(database_url, connections=connections())
+        # ``PATHWAYS_DATABASE_CONNECTIONS``, read and checked as the services read it.
+        connections = ServiceSettings().database_connections
+        engine = create_db_engine(database_url, connections=connections)
         # A benchmark table, not a service's: made here rather than by a migration.
         SQLModel.metadata.create_all(engine, tables=[TABLE])
         app.state.engine = engine

@@ -157,9 +157,9 @@ def shipped_document() -> dict[str, Any]:
     return shipped
 
 
-def county_referrals(count: int) -> list[Referral]:
+def county_referrals(count: int, *, seed: int = 2) -> list[Referral]:
     """The benchmark's referral stream in Cambridgeshire and Peterborough."""
-    return [referral_from_dict(b, today=NOW.date()) for b in referral_bodies(count, seed=2)]
+    return [referral_from_dict(b, today=NOW.date()) for b in referral_bodies(count, seed=seed)]
 
 
 def national_referrals(count: int, *, seed: int = 2) -> list[Referral]:

@@ -42,6 +42,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
@@ -88,13 +89,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-_SQLITE_DATETIME_FORMAT = (
-    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
-)
-"""SQLAlchemy's SQLite DATETIME storage format (its default), which ``UtcDateTime`` writes
-directly."""
-
-
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
 
@@ -116,8 +110,11 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         0.85) and 4 % of the router's samples under load on SQLite: a new referral writes a few
         dozen datetimes. ``tests/common/test_utc_datetime.py`` holds the two to the same text."""
         composed = super().bind_processor(dialect)
+        if dialect.name != "sqlite" or composed is None:
+            return composed
+        # Only while the column stores DATETIME's default text, which ``process`` writes.
         storage = getattr(self.impl_instance.dialect_impl(dialect), "_storage_format", None)
-        if dialect.name != "sqlite" or storage != _SQLITE_DATETIME_FORMAT or composed is None:
+        if storage != sqlite.DATETIME._storage_format:
             return composed
         utc = dt.UTC
         datetime = dt.datetime

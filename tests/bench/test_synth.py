@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.engine import measure, national_referrals, scale
+from bench.engine import county_referrals, measure, national_referrals, scale
 from bench.planhash import fingerprint
 from bench.stats import percentile
 from bench.synth import (
@@ -71,7 +71,7 @@ def test_percentile_is_nearest_rank() -> None:
 
 def test_the_engine_measure_runs_on_the_shipped_directory() -> None:
     document = load_directory_document()
-    referrals = [referral_from_dict(b, today=NOW.date()) for b in referral_bodies(20, seed=1)]
+    referrals = county_referrals(20, seed=1)
     figures = measure("shipped", document, referrals, builds=1)
     assert figures["services"] == 28
     assert figures["plan"]["calls"] == 20
@@ -89,7 +89,7 @@ def test_the_scale_figure_interleaves_passes_over_both_sizes() -> None:
 
 def test_the_plan_fingerprint_is_the_same_for_the_same_plans() -> None:
     document = load_directory_document()
-    referrals = [referral_from_dict(b, today=NOW.date()) for b in referral_bodies(10, seed=1)]
+    referrals = county_referrals(10, seed=1)
     first = fingerprint(document, referrals)
     assert first == fingerprint(document, referrals)
     assert first != fingerprint(document, referrals[:9])
