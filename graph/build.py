@@ -17,6 +17,7 @@ False
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 import math
@@ -52,6 +53,11 @@ class Reach:
     path: tuple[str, ...]
 
 
+Capacities = tuple[tuple[CapacityStatus, bool], tuple[CapacityStatus, bool], dt.datetime | None]
+"""A service's capacity as the planner reads it: while fresh, once stale, and the instant after
+which it is stale (None: work it out each time). See ``graph.plan.effective_capacity``."""
+
+
 class Ranked:
     """The candidates for one need in one area, in order of preference, with what every plan
     asks of them worked out once per graph: their eligibility rules grouped
@@ -60,7 +66,16 @@ class Ranked:
     Position ``i`` (bit ``1 << i`` of a mask) is ``ids[i]``, the ``i``-th in order of preference.
     """
 
-    __slots__ = ("_rejections", "by_id", "closed", "id_rank", "ids", "position", "rules")
+    __slots__ = (
+        "_rejections",
+        "by_id",
+        "closed",
+        "id_rank",
+        "ids",
+        "position",
+        "rules",
+        "specialists",
+    )
 
     def __init__(self, services: Sequence[Service], need: Need | None) -> None:
         self.ids: tuple[str, ...] = tuple(s.id for s in services)
@@ -68,6 +83,11 @@ class Ranked:
         self.rules = CandidateRules(services, need)
         red = CapacityStatus.RED
         self.closed = sum(1 << i for i, s in enumerate(services) if s.capacity.status is red)
+        # Asked of every usable candidate of every plan: a set here is one probe, where the
+        # services themselves are scattered over a large directory's memory.
+        self.specialists: frozenset[str] = frozenset(
+            s.id for s in services if need is not None and need in s.specialisms
+        )
         # The positions in order of service id (the order rejections are listed in), and
         # each position's place in that order.
         self.by_id: tuple[int, ...] = tuple(sorted(range(len(self.ids)), key=self.ids.__getitem__))
@@ -118,6 +138,7 @@ class PathwayGraph:
         "_succ_by_area",
         "_succ_in",
         "_targeting",
+        "capacities",
         "fixed_costs",
         "services",
         "version",
@@ -169,6 +190,9 @@ class PathwayGraph:
         self._targeting: dict[str, float] = {}
         self.fixed_costs: dict[str, int] = {}
         """The part of each service's cost in a plan that is the same for every victim,
+        filled by ``graph.plan`` on first use."""
+        self.capacities: dict[str, Capacities] = {}
+        """Each service's capacity as the planner reads it (``graph.plan.Capacities``),
         filled by ``graph.plan`` on first use."""
         self._in_area: dict[str, Ranked] = {}
         self._reach_cache: OrderedDict[tuple[str, str, frozenset[str]], PathSearch] = OrderedDict()

@@ -50,7 +50,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .access import AccessMatch, LanguageFit, access_match
-from .build import PathSearch, PathwayGraph, Ranked, Reach, static_status_rank
+from .build import (
+    Capacities,
+    PathSearch,
+    PathwayGraph,
+    Ranked,
+    Reach,
+    static_status_rank,
+)
 from .eligibility import CHECK_BITS, Context, Verdict, check, context, needs_to_meet
 from .model import (
     CurrentHandover,
@@ -164,6 +171,26 @@ def effective_capacity(service: Service, now: dt.datetime) -> tuple[CapacityStat
     return cap.status, False
 
 
+def _capacities(service: Service) -> Capacities:
+    """``effective_capacity`` of the service while its figures are fresh, once they are stale,
+    and the instant after which they are, worked out once per graph: the planner asks it of
+    every usable candidate of every plan. The instant is left out (None: ask
+    ``effective_capacity``) where comparing with it might not give what its subtraction gives,
+    a time zone with summer time; figures with no time are always stale."""
+    cap = service.capacity
+    stale = (CapacityStatus.RED if cap.status is CapacityStatus.RED else CapacityStatus.AMBER, True)
+    if cap.updated is None:
+        return stale, stale, _ALWAYS
+    if not isinstance(cap.updated.tzinfo, dt.timezone) or cap.updated > _LAST_FRESH_UPDATE:
+        return stale, stale, None
+    return (cap.status, False), stale, cap.updated + STALE_AFTER
+
+
+_ALWAYS = dt.datetime.min.replace(tzinfo=dt.UTC)
+_LAST_FRESH_UPDATE = dt.datetime.max.replace(tzinfo=dt.UTC) - 2 * STALE_AFTER
+"""Past this, ``updated + STALE_AFTER`` might not exist."""
+
+
 class _Planner:
     """One planning run. Private: use ``make_plan``."""
 
@@ -222,9 +249,18 @@ class _Planner:
     # ----------------------------------------------------------------- checks
 
     def capacity(self, sid: str) -> tuple[CapacityStatus, bool]:
+        """``effective_capacity`` of the service now."""
         cached = self._capacity.get(sid)
         if cached is None:
-            cached = self._capacity[sid] = effective_capacity(self.graph.services[sid], self.now)
+            known = self.graph.capacities.get(sid)
+            if known is None:
+                known = self.graph.capacities[sid] = _capacities(self.graph.services[sid])
+            fresh, stale, stale_after = known
+            if stale_after is None:
+                cached = effective_capacity(self.graph.services[sid], self.now)
+            else:
+                cached = stale if self.now > stale_after else fresh
+            self._capacity[sid] = cached
         return cached
 
     def blocked(self, sid: str) -> tuple[Check, ...]:
@@ -425,7 +461,7 @@ class _Planner:
                     usable_here.append(sid)
             usable_here.sort()
             strict = self.ctx.severity(need) >= Severity.MODERATE or self.high_risk
-            specialists = [s for s in usable_here if need in self.graph.services[s].specialisms]
+            specialists = [s for s in usable_here if s in ranked.specialists]
             options = specialists if strict and specialists else usable_here
             # Continuity: the service already meeting this need keeps it; failing that, one
             # the victim already works with takes it on.
@@ -849,31 +885,30 @@ def _cover(
     another covers all its needs and comes before it by (cost, id): no best cover can hold it,
     since swapping it for the other never costs more and sorts first.
     """
-    covers: dict[str, frozenset[Need]] = {}
-    for need in needs:
-        for sid in allowed[need]:
-            covers[sid] = covers.get(sid, frozenset()) | {need}
     # The search works on bit masks of the needs (bit i: needs[i]), which it combines at every
     # node: a dense area gives 8 options per need.
     bit = {need: 1 << i for i, need in enumerate(needs)}
-    masks = {sid: sum(bit[n] for n in c) for sid, c in covers.items()}
-    kept: list[str] = []
+    masks: dict[str, int] = {}
+    for need in needs:
+        need_bit = bit[need]
+        for sid in allowed[need]:
+            masks[sid] = masks.get(sid, 0) | need_bit
+    kept: dict[str, int] = {}
     within_kept: set[int] = set()  # every subset of a kept service's needs
-    for sid in sorted(covers, key=lambda s: (cost[s], s)):
+    for sid in sorted(masks, key=lambda s: (cost[s], s)):
         if masks[sid] not in within_kept:
-            kept.append(sid)
-            mask = sub = masks[sid]
+            kept[sid] = mask = sub = masks[sid]
             while True:
                 within_kept.add(sub)
                 if not sub:
                     break
                 sub = (sub - 1) & mask
-    covers = {sid: covers[sid] for sid in kept}
-    allowed = {need: [s for s in allowed[need] if s in covers] for need in needs}
+    masks = kept
+    allowed = {need: [s for s in allowed[need] if s in masks] for need in needs}
     best: tuple[int, tuple[str, ...]] | None = None
     nodes = 0
-    cheapest = min(cost[s] for s in covers) if covers else 0
-    widest = max((len(c) for c in covers.values()), default=1)
+    cheapest = min(cost[s] for s in masks) if masks else 0
+    widest = max((m.bit_count() for m in masks.values()), default=1)
     by_cost = {n: sorted(allowed[n], key=lambda s: (cost[s], s)) for n in needs}
     # Branch on the need with the fewest options, then in the needs' order (a stable sort): the
     # search still sees every cover, it just reaches the good ones sooner.
@@ -903,15 +938,12 @@ def _cover(
     search((1 << len(needs)) - 1, (), 0)
     if best is not None:
         return best[1]
-    uncovered = set(needs)
+    uncovered = (1 << len(needs)) - 1
     chosen: list[str] = []
     while uncovered:
-        sid = min(
-            covers,
-            key=lambda s: (-len(covers[s] & uncovered) / cost[s], s),
-        )
+        sid = min(masks, key=lambda s: (-(masks[s] & uncovered).bit_count() / cost[s], s))
         chosen.append(sid)
-        uncovered -= covers[sid]
+        uncovered &= ~masks[sid]
     return tuple(sorted(chosen))
 
 

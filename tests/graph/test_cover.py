@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph import plan
 from graph.plan import _cover
 from graph.vocabulary import Need
 
@@ -59,3 +61,33 @@ def test_a_service_meeting_what_a_cheaper_one_meets_is_left_out() -> None:
     }
     cost = {"wide": 1000, "narrow": 900, "money": 1000}
     assert _cover(needs, allowed, cost) == ("wide",)
+
+
+def greedy(
+    needs: list[Need], allowed: dict[Need, list[str]], cost: dict[str, int]
+) -> tuple[str, ...]:
+    """The fallback as sets of needs: the best ratio of needs still uncovered to cost, by id."""
+    covers: dict[str, frozenset[Need]] = {}
+    for need in needs:
+        for sid in allowed[need]:
+            covers[sid] = covers.get(sid, frozenset()) | {need}
+    uncovered = set(needs)
+    chosen: list[str] = []
+    while uncovered:
+        sid = min(covers, key=lambda s: (-len(covers[s] & uncovered) / cost[s], s))
+        chosen.append(sid)
+        uncovered -= covers[sid]
+    return tuple(sorted(chosen))
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances())
+def test_past_the_search_limit_the_cover_is_the_greedy_one(
+    instance: tuple[list[Need], dict[Need, list[str]], dict[str, int]],
+) -> None:
+    needs, allowed, cost = instance
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan, "SEARCH_LIMIT", 0)
+        found = _cover(needs, allowed, cost)
+    assert found == greedy(needs, allowed, cost)
+    assert all(any(sid in allowed[need] for sid in found) for need in needs)
