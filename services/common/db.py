@@ -120,8 +120,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         datetime = dt.datetime
 
         def process(value: Any) -> Any:
+            if value is None:  # NULL, as the long way gives it: most of a new row's times
+                return None
             if type(value) is not datetime or value.tzinfo is not utc:
-                # None, another zone, a subclass, a naive datetime (refused): the long way.
+                # Another zone, a subclass, a naive datetime (refused): the long way.
                 return composed(value)
             # An aware datetime's ISO form ends in its offset; the 26 characters before it
             # are the stored text (a year always has four digits).
