@@ -330,10 +330,16 @@ def test_unsafe_targets_get_no_request_and_are_retried_then_dead_lettered(
 
 
 def test_private_targets_are_allowed_when_settings_say_so(
-    make: MakeDeliverer, settings: RouterSettings, engine: Engine, receiver: Receiver
+    make: MakeDeliverer,
+    settings: RouterSettings,
+    engine: Engine,
+    receiver: Receiver,
+    clock: FakeClock,
 ) -> None:
     add_target(engine, url="http://127.0.0.1:9999/hook")
-    add_events(engine, now=FakeClock()())
+    # Due at the deliverer's own time: a clock of its own, read later, could be a second on
+    # (FakeClock starts at the real time, to the second) and the event not due yet.
+    add_events(engine, now=clock())
     allowed = settings.model_copy(update={"allow_private_webhook_targets": True})
     [outcome] = make(settings=allowed).run()
     assert outcome.status is OutboxStatus.DELIVERED
