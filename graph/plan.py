@@ -844,16 +844,20 @@ def _merge_rejections(lists: Sequence[Sequence[Rejection]]) -> tuple[Rejection, 
     lists = [rejected for rejected in lists if rejected]
     if len(lists) <= 1:
         return tuple(lists[0]) if lists else ()
-    merged = dict(zip(map(_service_id, lists[0]), lists[0], strict=True))
-    for rejected in lists[1:]:
-        more = dict(zip(map(_service_id, rejected), rejected, strict=True))
-        for sid in merged.keys() & more.keys():
-            known, r = merged[sid], more[sid]
-            if known.failed != r.failed:
-                more[sid] = Rejection(sid, _unique_checks((*known.failed, *r.failed)))
-        merged.update(more)
-    # Sorted runs, one after another: sorting merges them.
-    return tuple(sorted(merged.values(), key=_service_id))
+    # Sorted runs, one after another: sorting merges them (stably), and each service's
+    # rejections, one per list it is in, end up side by side. Hundreds per plan at 50,000
+    # services, so each step is one call over them all.
+    merged = sorted(itertools.chain.from_iterable(lists), key=_service_id)
+    ids = list(map(_service_id, merged))
+    repeats = list(itertools.compress(range(1, len(ids)), map(operator.eq, ids, ids[1:])))
+    # From the last, so that a service in three lists folds into its first rejection.
+    for i in reversed(repeats):
+        kept, other = merged[i - 1], merged.pop(i)
+        if kept.failed != other.failed:
+            merged[i - 1] = Rejection(
+                kept.service_id, _unique_checks((*kept.failed, *other.failed))
+            )
+    return tuple(merged)
 
 
 def _tree_path(sid: str, parents: Mapping[str, tuple[str, float]]) -> tuple[str, ...]:
@@ -931,7 +935,11 @@ def _cover(
             return
         if nodes > SEARCH_LIMIT:
             return
-        options = next(o for need_bit, o in branch_order if uncovered & need_bit)
+        options: list[tuple[str, int, int]] = []
+        for need_bit, first in branch_order:  # the first need still uncovered (a loop here,
+            if uncovered & need_bit:  # not a generator: this runs at every search node)
+                options = first
+                break
         for sid, mask, price in options:
             search(uncovered & ~mask, (*chosen, sid), total + price)
 
