@@ -174,19 +174,23 @@ def effective_capacity(service: Service, now: dt.datetime) -> tuple[CapacityStat
 def _capacities(service: Service) -> Capacities:
     """``effective_capacity`` of the service while its figures are fresh, once they are stale,
     and the instant after which they are, worked out once per graph: the planner asks it of
-    every usable candidate of every plan. The instant is left out (None: ask
-    ``effective_capacity``) where comparing with it might not give what its subtraction gives,
-    a time zone with summer time; figures with no time are always stale."""
+    every usable candidate of every plan. Both answers come from ``effective_capacity`` itself,
+    so its rules stay in one place. The instant is left out (None: ask ``effective_capacity``
+    each time) where comparing with it might not give what its subtraction gives, a time zone
+    with summer time; figures with no time are always stale."""
     cap = service.capacity
-    stale = (CapacityStatus.RED if cap.status is CapacityStatus.RED else CapacityStatus.AMBER, True)
     if cap.updated is None:
-        return stale, stale, _ALWAYS
+        always = effective_capacity(service, _ALWAYS)
+        return always, always, _ALWAYS
+    fresh = effective_capacity(service, cap.updated)
     if not isinstance(cap.updated.tzinfo, dt.timezone) or cap.updated > _LAST_FRESH_UPDATE:
-        return stale, stale, None
-    return (cap.status, False), stale, cap.updated + STALE_AFTER
+        return fresh, fresh, None
+    turns = cap.updated + STALE_AFTER
+    return fresh, effective_capacity(service, turns + _TICK), turns
 
 
 _ALWAYS = dt.datetime.min.replace(tzinfo=dt.UTC)
+_TICK = dt.timedelta(microseconds=1)
 _LAST_FRESH_UPDATE = dt.datetime.max.replace(tzinfo=dt.UTC) - 2 * STALE_AFTER
 """Past this, ``updated + STALE_AFTER`` might not exist."""
 
