@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import functools
 import json
 import logging
@@ -26,7 +27,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -49,6 +50,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
 log = logging.getLogger("pathways.db")
+
+T = TypeVar("T")
 
 WRITE_OPTION = "pathways_write"
 """Execution option marking a connection that may write (SQLite: ``BEGIN IMMEDIATE``)."""
@@ -693,6 +696,120 @@ def reading_connection(session: Session) -> Iterator[Connection]:
             yield connection
         return
     yield session.connection()
+
+
+class Unread(enum.Enum):
+    """What ``LoopReader.read`` gives when it did not read: read in a worker thread instead."""
+
+    UNREAD = "unread"
+
+
+UNREAD = Unread.UNREAD
+
+
+class LoopReader:
+    """A SQLite connection of its own for single, short reads made on the event loop itself:
+    the API-key lookup that every request makes before its endpoint runs.
+
+    Made in a worker thread, such a read costs two hand-offs between the event loop and the
+    thread pool, which on SQLite (a read of one indexed row of a local file, tens of
+    microseconds) cost several times the read: a tenth of the router's CPU for a referral
+    (bench/README.md). Here it runs on the loop, and the rules keep the loop from ever waiting:
+
+    - SQLite only. Elsewhere a read is a round trip over the network, which must not stall the
+      loop: ``read`` always answers ``UNREAD``.
+    - Opened in a worker thread (``open``: opening a file and setting its pragmas may wait),
+      by the first request that found it closed; until then ``UNREAD``.
+    - Its busy timeout is 0: a read that finds the database locked (in WAL mode only while
+      SQLite recovers a file or another connection holds it in exclusive mode) fails at once,
+      and the caller reads in a worker thread instead, as it did before.
+    - Each statement is its own transaction (autocommit, no ``BEGIN``): between requests it
+      holds nothing that could keep a writer or a checkpoint waiting.
+    - One caller at a time (a lock tried without waiting): a sync call on the event loop runs to
+      its end before another request's code runs, so one connection serves every request; a
+      second event loop of the same app (tests) finding it in use reads in a thread.
+
+    A connection that failed for any reason but a lock is set aside, and closed and replaced by
+    the next ``open`` (in a thread: closing the last connection of a WAL file checkpoints it).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._url = engine.url if engine.dialect.name == "sqlite" else None
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._connection: Connection | None = None
+        self._broken: list[Connection] = []
+        self._closed = False
+
+    @property
+    def enabled(self) -> bool:
+        """Whether reads are ever made here (SQLite)."""
+        return self._url is not None
+
+    def open(self) -> None:
+        """Open the connection if it is not open (call it in a worker thread)."""
+        if self._url is None or self._connection is not None:
+            return
+        with self._lock:
+            self._close_broken()
+            if self._closed or self._connection is not None:
+                return
+            if self._engine is None:
+                self._engine = create_db_engine(
+                    self._url.render_as_string(hide_password=False), connections=1
+                )
+            connection = self._engine.connect()
+            # The connect event set SQLite's busy timeout for waiting writers; this one waits
+            # for nothing. Outside a transaction, as every read here.
+            driver_execute(connection, "PRAGMA busy_timeout = 0", (), begin=False)
+            self._connection = connection
+
+    def read(self, read: Callable[[Connection], T]) -> T | Unread:
+        """``read(connection)`` here and now (statements through ``driver_execute`` with
+        ``begin=False``), or ``UNREAD`` when it cannot be made without waiting."""
+        connection = self._connection
+        if connection is None or not self._lock.acquire(blocking=False):
+            return UNREAD
+        try:
+            if connection is not self._connection:  # closed or set aside meanwhile
+                return UNREAD
+            try:
+                return read(connection)
+            except DBAPIError as exc:
+                if not _locked(exc):
+                    log.warning("the event loop's read connection failed (%s); replacing it", exc)
+                    self._connection = None
+                    self._broken.append(connection)
+                return UNREAD
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        """Close it for good (the app's lifespan, at shutdown)."""
+        with self._lock:
+            self._closed = True
+            self._close_broken()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    def _close_broken(self) -> None:
+        while self._broken:
+            connection = self._broken.pop()
+            try:
+                connection.invalidate()  # out of the pool: the next open connects afresh
+                connection.close()
+            except DBAPIError as exc:  # already unusable: nothing more to give back
+                log.warning("closing the event loop's read connection failed: %s", exc)
+
+
+def _locked(exc: DBAPIError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included ("database is locked")."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 # scope="function": the commit runs when the endpoint returns, before the response is sent, so

@@ -11,6 +11,7 @@ from typing import TypedDict, TypeVar
 from sqlalchemy import Engine
 from starlette.requests import Request
 
+from .db import LoopReader
 from .migrations import MigrationSet
 
 T = TypeVar("T")
@@ -19,6 +20,8 @@ T = TypeVar("T")
 class ServiceState(TypedDict):
     service_name: str
     engine: Engine
+    loop_reader: LoopReader
+    """Reads the API key of each request on the event loop (SQLite; ``LoopReader``)."""
     migrations: MigrationSet
     schema_head: str
 

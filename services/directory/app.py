@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from services.common.audit.endpoints import router as audit_router
-from services.common.db import create_db_engine
+from services.common.db import LoopReader, create_db_engine
 from services.common.errors import install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
@@ -75,11 +75,16 @@ class DirectoryState(ServiceState):
 
 
 def _state(
-    settings: DirectorySettings, engine: Engine, snapshot_engine: Engine, migrations: MigrationSet
+    settings: DirectorySettings,
+    engine: Engine,
+    loop_reader: LoopReader,
+    snapshot_engine: Engine,
+    migrations: MigrationSet,
 ) -> DirectoryState:
     return DirectoryState(
         service_name=SERVICE_NAME,
         engine=engine,
+        loop_reader=loop_reader,
         migrations=migrations,
         schema_head=migrations.head(),
         settings=settings,
@@ -95,6 +100,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[DirectoryState]:
         engine = create_db_engine(settings.database_url, connections=settings.database_connections)
+        loop_reader = LoopReader(engine)
         snapshot_engine = create_db_engine(settings.database_url, connections=SNAPSHOT_CONNECTIONS)
         # /metrics reads the database on an engine of its own: the scrape holds a pooled
         # connection for its key check while the collector reads.
@@ -104,11 +110,12 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
             DirectoryCollector(engine=metrics_engine, cache_seconds=settings.metrics_cache_seconds),
         )
         try:
-            yield _state(settings, engine, snapshot_engine, MIGRATIONS)
+            yield _state(settings, engine, loop_reader, snapshot_engine, MIGRATIONS)
         finally:
             unregister()
             metrics_engine.dispose()
             snapshot_engine.dispose()
+            loop_reader.close()
             engine.dispose()
 
     app = FastAPI(

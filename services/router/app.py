@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from services.common.audit.endpoints import router as audit_router
-from services.common.db import create_db_engine
+from services.common.db import LoopReader, create_db_engine
 from services.common.errors import ProblemError, install_problem_handlers
 from services.common.health import router as health_router
 from services.common.limits import BodyLimitMiddleware
@@ -111,6 +111,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[RouterState]:
         engine = create_db_engine(settings.database_url, connections=settings.database_connections)
+        loop_reader = LoopReader(engine)
         client = DirectoryClient(
             base_url=settings.directory_url,
             api_key=settings.directory_api_key.get_secret_value()
@@ -151,6 +152,7 @@ def create_app(
             yield RouterState(
                 service_name=SERVICE_NAME,
                 engine=engine,
+                loop_reader=loop_reader,
                 migrations=MIGRATIONS,
                 schema_head=MIGRATIONS.head(),
                 settings=settings,
@@ -164,6 +166,7 @@ def create_app(
             client.close()
             view_engine.dispose()
             worker_engine.dispose()
+            loop_reader.close()
             engine.dispose()
 
     app = FastAPI(

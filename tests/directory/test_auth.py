@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from services.common.auth import dependencies
 from services.common.auth import service as keys_service
 from services.common.auth.repository import active_by_hash
 from services.common.auth.schemas import Principal
@@ -77,6 +81,34 @@ def test_a_wrong_or_malformed_key_is_401(client: TestClient, keys: Keys, header:
     r = client.get("/providers", headers={"Authorization": header})
     assert_problem(r, 401, "unauthorized")
     assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_keys_are_checked_on_the_event_loop_on_sqlite_and_a_revoked_key_stops_at_once(
+    api: Api, engine: Engine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the first keyed request checks its key in a worker thread and opens the
+    event loop's reader (``LoopReader``); the next ones check theirs on the event loop. On
+    PostgreSQL every check is made in a worker thread. Either way a key revoked meanwhile (as
+    ``pathways keys revoke`` does, from another process) is refused at the next request."""
+    checks_in_threads: list[object] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        if func is dependencies._check_in_thread:
+            checks_in_threads.append(func)
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    for _ in range(3):
+        assert api.get("/providers", "referrer").status_code == 200
+    assert len(checks_in_threads) == (1 if backend == "sqlite" else 3)
+    with Session(engine) as session:
+        row = active_by_hash(session=session, key_hash=keys_service.hash_key(api.keys.referrer))
+        assert row is not None
+        keys_service.revoke_key(session=session, key=row, by=Principal.operator("tests"))
+        session.commit()
+    assert_problem(api.get("/providers", "referrer"), 401)
+    assert len(checks_in_threads) == (1 if backend == "sqlite" else 4)
 
 
 def test_a_revoked_key_is_401(api: Api, engine: Engine) -> None:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from services.common.audit.models import AuditEvent
 from services.common.auth.schemas import Principal, Role
 from services.common.auth.service import create_key
-from services.common.db import writer
+from services.common.db import LoopReader, writer
 from services.common.errors import install_problem_handlers
 from services.router.outbox.delivery import Deliverer
 from services.router.outbox.endpoints import router
@@ -58,7 +58,11 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        yield {"engine": engine}
+        loop_reader = LoopReader(engine)
+        try:
+            yield {"engine": engine, "loop_reader": loop_reader}
+        finally:
+            loop_reader.close()
 
     app = FastAPI(lifespan=lifespan)
     install_problem_handlers(app)
