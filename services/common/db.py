@@ -758,10 +758,20 @@ class LoopReader:
                 self._engine = create_db_engine(
                     self._url.render_as_string(hide_password=False), connections=1
                 )
-            connection = self._engine.connect()
-            # The connect event set SQLite's busy timeout for waiting writers; this one waits
-            # for nothing. Outside a transaction, as every read here.
-            driver_execute(connection, "PRAGMA busy_timeout = 0", (), begin=False)
+            try:
+                connection = self._engine.connect()
+            except DBAPIError as exc:  # the caller's own read reports what is wrong
+                log.info("the event loop's read connection could not be opened: %s", exc)
+                return
+            try:
+                # The connect event set SQLite's busy timeout for waiting writers; this one
+                # waits for nothing. Outside a transaction, as every read here.
+                driver_execute(connection, "PRAGMA busy_timeout = 0", (), begin=False)
+            except DBAPIError as exc:
+                log.info("the event loop's read connection could not be set up: %s", exc)
+                self._broken.append(connection)
+                self._close_broken()
+                return
             self._connection = connection
 
     def read(self, read: Callable[[Connection], T]) -> T | Unread:

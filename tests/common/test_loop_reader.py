@@ -135,6 +135,19 @@ def test_a_second_caller_meanwhile_is_not_kept_waiting(reader: LoopReader) -> No
     assert inner == [UNREAD]
 
 
+def test_a_database_it_cannot_open_leaves_it_closed_without_an_error(tmp_path: Path) -> None:
+    """The request that tried to open it goes on to its own read, which reports the problem."""
+    (tmp_path / "a-folder.db").mkdir()
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'a-folder.db'}")
+    reader = LoopReader(engine)
+    try:
+        reader.open()
+        assert reader.read(_x) is UNREAD
+    finally:
+        reader.close()
+        engine.dispose()
+
+
 def test_once_closed_it_neither_reads_nor_opens_again(reader: LoopReader) -> None:
     reader.open()
     reader.close()
