@@ -8,6 +8,7 @@ connection that failed. Elsewhere it never reads.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from services.common.db import UNREAD, LoopReader, Unread, create_db_engine, dri
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     path = tmp_path / "loop.db"
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("CREATE TABLE t (x INTEGER)")
         connection.execute("INSERT INTO t VALUES (7)")
